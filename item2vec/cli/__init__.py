@@ -1,0 +1,19 @@
+"""The ``item2vec`` command. Each command family lives in its own module and registers on
+``app``; ``main`` turns library errors into one-line messages with exit code 2, never a traceback.
+Typer itself reports bad options (also exit code 2)."""
+
+from __future__ import annotations
+
+from . import demo, train  # noqa: F401  (each import registers its commands)
+from .app import app, fail
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyError as exc:
+        fail(str(exc.args[0]) if exc.args else "unknown key")
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted")

@@ -1,0 +1,57 @@
+"""Hyperparameter options shared by every command that trains, declared once.
+
+``@hyperparameter_options`` appends one Typer option per ``Item2Vec`` hyperparameter (defaults
+from ``item2vec.config``) to a command and hands them to it as a single ``hyper`` dict.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from typing import Annotated, Optional
+
+import typer
+
+from .. import config
+
+_PANEL = "Hyperparameters (gensim names)"
+_OPTIONS = {  # name: (type, default, help, flag declarations)
+    "vector_size": (int, config.VECTOR_SIZE, "Vector dimension.", ()),
+    "window": (int, config.WINDOW, "Maximum distance between an item and its context.", ()),
+    "negative": (int, config.NEGATIVE, "Noise items drawn per positive example.", ()),
+    "ns_exponent": (float, config.NS_EXPONENT, "Negatives drawn ~ count**ns_exponent (may be negative).", ()),
+    "sample": (float, config.SAMPLE, "Subsampling threshold for frequent items (0 = off).", ()),
+    "min_count": (int, config.MIN_COUNT, "Drop items seen fewer times.", ()),
+    "max_final_vocab": (Optional[int], config.MAX_FINAL_VOCAB, "Keep at most this many items.", ()),
+    "epochs": (int, config.EPOCHS, "Passes over the corpus.", ()),
+    "alpha": (float, config.ALPHA, "Initial learning rate.", ()),
+    "min_alpha": (float, config.MIN_ALPHA, "Final learning rate.", ()),
+    "sg": (bool, config.SG, "Skip-gram or CBOW.", ("--sg/--cbow",)),
+    "shrink_windows": (bool, config.SHRINK_WINDOWS, "Sample each window size in [1, window].", ()),
+    "whole_sentence": (bool, config.WHOLE_SENTENCE, "Use the whole session as context (order-free baskets).", ()),
+    "workers": (Optional[int], config.WORKERS, "Training threads (default: all cores).", ()),
+    "seed": (int, config.SEED, "Random seed (bit-identical results with --workers 1).", ()),
+}
+
+
+def hyperparameter_options(command):
+    """Decorate a command taking ``hyper: dict`` so the CLI shows one option per hyperparameter."""
+    signature = inspect.signature(command)
+    hints = typing.get_type_hints(command, include_extras=True)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation))
+           for p in signature.parameters.values() if p.name != "hyper"]
+    added = []
+    for name, (kind, default, help_text, decls) in _OPTIONS.items():
+        option = typer.Option(*decls, help=help_text, rich_help_panel=_PANEL)
+        added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                       annotation=Annotated[kind, option]))
+
+    @functools.wraps(command)
+    def wrapper(**kwargs):
+        hyper = {name: kwargs.pop(name) for name in _OPTIONS}
+        return command(hyper=hyper, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=own + added)
+    wrapper.__annotations__ = {**{p.name: p.annotation for p in own}, **{p.name: p.annotation for p in added}}
+    return wrapper

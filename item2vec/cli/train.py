@@ -1,0 +1,40 @@
+"""``item2vec train`` and ``item2vec demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .app import app, fail
+from .options import hyperparameter_options
+
+console = Console(stderr=True)
+
+
+@app.command()
+@hyperparameter_options
+def train(
+    out: Annotated[Path, typer.Option(help="Model directory to write (replaced atomically).")],
+    text: Annotated[Optional[Path], typer.Option(help="Whitespace-tokenised file, one sentence or session per line (.gz ok).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    *, hyper: dict,
+):
+    """Train item vectors and save the model directory."""
+    from ..corpus import Corpus
+    from ..model import Item2Vec
+
+    if text is None:
+        fail("give the training data with --text FILE")
+    model = Item2Vec(**hyper)
+    model._validate_params()  # fail on bad options before reading a large file
+    corpus = Corpus.from_file(text)
+    console.print(f"read {text}: {len(corpus):,} sentences, {corpus.n_tokens:,} tokens, "
+                  f"{len(corpus.vocab):,} distinct items")
+    model.fit(corpus, progress=progress)
+    model.save(out)
+    last = model.training_log_[-1]
+    console.print(f"saved {out}: {len(model):,} items x {model.vector_size_} "
+                  f"(last epoch: loss {last['mean_loss']:.4f}, {last['words_per_second']:,.0f} words/s)")

@@ -1,0 +1,277 @@
+"""Vocabulary and corpus: the flat integer representation every trainer reads.
+
+A ``Corpus`` stores sentences (sessions, documents) as CSR arrays: ``tokens`` (int32 ids into the
+corpus' ``Vocab``) and ``offsets`` (int64, sentence ``i`` is ``tokens[offsets[i]:offsets[i+1]]``),
+plus optional per-token ``weights``. Nothing downstream ever holds sentences as Python lists, so a
+corpus of tens of millions of tokens costs four bytes a token.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """Keys sorted by descending count (ties keep first-seen order), with their counts."""
+
+    keys: tuple[str, ...]
+    counts: np.ndarray  # int64, same order as keys
+
+    def __post_init__(self):
+        if len(self.keys) != len(self.counts):
+            raise ValueError(f"vocab has {len(self.keys)} keys but {len(self.counts)} counts")
+
+    @classmethod
+    def from_counts(cls, keys: Sequence, counts) -> tuple["Vocab", np.ndarray]:
+        """Sort ``keys`` by count; return the vocab and ``old_to_new`` (position -> new id)."""
+        counts = np.asarray(counts, dtype=np.int64)
+        order = np.argsort(-counts, kind="stable")
+        old_to_new = np.empty(len(order), dtype=np.int32)
+        old_to_new[order] = np.arange(len(order), dtype=np.int32)
+        text_keys = tuple(k if isinstance(k, str) else str(k) for k in (keys[i] for i in order))
+        if len(set(text_keys)) != len(text_keys):
+            raise ValueError("two different tokens have the same text (e.g. 1 and '1'); use one type")
+        return cls(text_keys, counts[order]), old_to_new
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @property
+    def total(self) -> int:
+        """Number of token occurrences the counts describe."""
+        return int(self.counts.sum())
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        return {k: i for i, k in enumerate(self.keys)}
+
+    def prune(self, min_count: int = 1, max_final_vocab: int | None = None) -> tuple["Vocab", np.ndarray]:
+        """Drop rare keys as gensim does; return the new vocab and ``old_to_new`` (-1 = dropped).
+
+        ``max_final_vocab`` raises the effective ``min_count`` just enough that at most that many
+        keys remain (keys tied on count are kept or dropped together).
+        """
+        if min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {min_count}")
+        effective = min_count
+        if max_final_vocab is not None:
+            if max_final_vocab < 1:
+                raise ValueError(f"max_final_vocab must be >= 1, got {max_final_vocab}")
+            if max_final_vocab < len(self):
+                effective = max(effective, int(self.counts[max_final_vocab]) + 1)
+        keep = self.counts >= effective
+        n_keep = int(keep.sum())  # counts are sorted, so the kept keys are a prefix
+        old_to_new = np.full(len(self), -1, dtype=np.int32)
+        old_to_new[:n_keep] = np.arange(n_keep, dtype=np.int32)
+        return Vocab(self.keys[:n_keep], self.counts[:n_keep].copy()), old_to_new
+
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """word2vec's subsampling: keep an occurrence of key ``w`` with probability
+        ``(sqrt(f/(s*N)) + 1) * (s*N)/f`` capped at 1 (``f`` its count, ``N`` the total)."""
+        if sample < 0:
+            raise ValueError(f"sample must be >= 0, got {sample}")
+        if sample == 0:
+            return np.ones(len(self), dtype=np.float64)
+        threshold = sample * self.total
+        f = self.counts.astype(np.float64)
+        return np.minimum((np.sqrt(f / threshold) + 1.0) * threshold / f, 1.0)
+
+    def negative_distribution(self, ns_exponent: float) -> np.ndarray:
+        """Probability of drawing each key as a negative: ``count ** ns_exponent``, normalised.
+
+        Negative exponents favour rare items and zero gives the uniform distribution; both are
+        useful on click and music data (Caselles-Dupre et al., 2018).
+        """
+        weights = self.counts.astype(np.float64) ** float(ns_exponent)
+        return weights / weights.sum()
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Sentences as CSR arrays over a vocabulary, optionally with a weight per token."""
+
+    tokens: np.ndarray  # int32 ids into vocab
+    offsets: np.ndarray  # int64, len = n_sentences + 1
+    vocab: Vocab
+    weights: np.ndarray | None = None  # float32 per token, scales that token's updates
+
+    def __post_init__(self):
+        if self.offsets.ndim != 1 or len(self.offsets) < 1 or self.offsets[0] != 0:
+            raise ValueError("offsets must be a 1-D array starting at 0")
+        if self.offsets[-1] != len(self.tokens):
+            raise ValueError(f"offsets end at {self.offsets[-1]} but there are {len(self.tokens)} tokens")
+        if np.any(np.diff(self.offsets) < 0):
+            raise ValueError("offsets must be non-decreasing")
+        if len(self.tokens) and (self.tokens.min() < 0 or self.tokens.max() >= len(self.vocab)):
+            raise ValueError("token ids must lie in [0, len(vocab))")
+        if self.weights is not None:
+            if len(self.weights) != len(self.tokens):
+                raise ValueError(f"{len(self.weights)} weights for {len(self.tokens)} tokens")
+            if not np.all(np.isfinite(self.weights)) or np.any(self.weights < 0):
+                raise ValueError("token weights must be finite and >= 0")
+
+    # ---- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_codes(cls, codes, offsets, keys: Sequence, weights=None,
+                   max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> "Corpus":
+        """Build from ids into an arbitrary ``keys`` list: counts them, sorts the vocabulary by
+        frequency, drops keys that never occur and splits sentences longer than
+        ``max_sentence_length`` into consecutive pieces."""
+        codes = np.asarray(codes, dtype=np.int64)
+        offsets = np.asarray(offsets, dtype=np.int64)
+        counts = np.bincount(codes, minlength=len(keys)) if len(codes) else np.zeros(len(keys), np.int64)
+        vocab, old_to_new = Vocab.from_counts(keys, counts)
+        n_used = int(np.count_nonzero(vocab.counts))
+        vocab = Vocab(vocab.keys[:n_used], vocab.counts[:n_used])
+        tokens = old_to_new[codes] if len(codes) else np.zeros(0, np.int32)
+        offsets = split_long_sentences(drop_empty_sentences(offsets), max_sentence_length)
+        w = None if weights is None else np.asarray(weights, dtype=np.float32)
+        return cls(tokens.astype(np.int32, copy=False), offsets, vocab, w)
+
+    @classmethod
+    def from_sentences(cls, sentences: Iterable[Sequence],
+                       max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> "Corpus":
+        """Build from any iterable of token lists, streaming: only ids are kept, 4 bytes a token.
+
+        Tokens may be strings or other hashables (converted with ``str``); empty sentences are skipped.
+        """
+        index: dict = {}
+        codes = array("i")
+        lengths = array("q")
+        for sentence in sentences:
+            if isinstance(sentence, (str, bytes)):
+                raise ValueError("each sentence must be a list of tokens, not a string; split it first")
+            if not len(sentence):
+                continue
+            try:
+                ids = list(map(index.__getitem__, sentence))
+            except KeyError:
+                for token in sentence:
+                    if token not in index:
+                        index[token] = len(index)
+                ids = list(map(index.__getitem__, sentence))
+            codes.extend(ids)
+            lengths.append(len(ids))
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=offsets[1:])
+        return cls.from_codes(np.frombuffer(codes, dtype=np.int32), offsets, list(index),
+                              max_sentence_length=max_sentence_length)
+
+    @classmethod
+    def from_file(cls, path, max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> "Corpus":
+        """Read a whitespace-tokenised file, one sentence per line (``.gz`` accepted), streaming."""
+        return cls.from_sentences((line.split() for line in read_lines(path)), max_sentence_length)
+
+    # ---- views --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.tokens)
+
+    def sentence(self, i: int) -> list[str]:
+        """Sentence ``i`` as keys (for inspection; training never calls this)."""
+        keys = self.vocab.keys
+        return [keys[t] for t in self.tokens[self.offsets[i]:self.offsets[i + 1]]]
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return (self.sentence(i) for i in range(len(self)))
+
+    def prune(self, min_count: int = 1, max_final_vocab: int | None = None) -> "Corpus":
+        """Remove rare tokens from the sentences (as gensim does before windowing) and drop
+        sentences left empty."""
+        vocab, old_to_new = self.vocab.prune(min_count, max_final_vocab)
+        if len(vocab) == len(self.vocab):
+            return self
+        new_ids = old_to_new[self.tokens]
+        keep = new_ids >= 0
+        kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+        offsets = drop_empty_sentences(kept_before[self.offsets])
+        weights = None if self.weights is None else self.weights[keep]
+        return Corpus(new_ids[keep], offsets, vocab, weights)
+
+    # ---- persistence --------------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Write an ``.npz`` (no pickle) atomically."""
+        path = Path(path)
+        arrays = dict(tokens=self.tokens, offsets=self.offsets, counts=self.vocab.counts,
+                      keys=np.array(self.vocab.keys, dtype=str))
+        if self.weights is not None:
+            arrays["weights"] = self.weights
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, path) -> "Corpus":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                vocab = Vocab(tuple(data["keys"].tolist()), data["counts"].astype(np.int64))
+                weights = data["weights"] if "weights" in data.files else None
+                return cls(data["tokens"].astype(np.int32), data["offsets"].astype(np.int64), vocab, weights)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"corpus file not found: {path}") from None
+        except (OSError, KeyError, ValueError) as exc:
+            raise ValueError(f"{path}: not a valid item2vec corpus file ({exc})") from None
+
+
+def drop_empty_sentences(offsets: np.ndarray) -> np.ndarray:
+    """Offsets with zero-length sentences removed."""
+    if len(offsets) <= 1:
+        return np.zeros(1, dtype=np.int64)
+    nonempty = np.diff(offsets) > 0
+    return np.concatenate((offsets[:1], offsets[1:][nonempty])).astype(np.int64)
+
+
+def split_long_sentences(offsets: np.ndarray, max_length: int) -> np.ndarray:
+    """Offsets with every sentence longer than ``max_length`` cut into consecutive pieces."""
+    if max_length < 1:
+        raise ValueError(f"max_sentence_length must be >= 1, got {max_length}")
+    lengths = np.diff(offsets)
+    if len(lengths) == 0 or lengths.max() <= max_length:
+        return offsets
+    n_pieces = -(-lengths // max_length)
+    piece_in_sentence = np.arange(n_pieces.sum()) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+    ends = np.minimum(np.repeat(offsets[:-1], n_pieces) + (piece_in_sentence + 1) * max_length,
+                      np.repeat(offsets[1:], n_pieces))
+    return np.concatenate((offsets[:1], ends)).astype(np.int64)
+
+
+def read_lines(path) -> Iterator[str]:
+    """Stream the lines of a UTF-8 text file (``.gz`` transparently), with a clear error for
+    missing files and undecodable bytes."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"file not found: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, expected a text file")
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline=None) as text:
+        line_no = 0
+        try:
+            for line_no, line in enumerate(text, 1):
+                yield line
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: line {line_no + 1} is not valid UTF-8 ({exc.reason} "
+                             f"at byte {exc.start} of a read block)") from None
+        except (gzip.BadGzipFile, EOFError, OSError) as exc:
+            raise ValueError(f"{path}: cannot read ({exc})") from None

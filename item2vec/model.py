@@ -1,0 +1,299 @@
+"""The ``Item2Vec`` estimator: gensim-named hyperparameters, ``fit``, vectors, ``similar``,
+save/load (a directory of ``.npy`` + JSON, never pickle) and word2vec-format export."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import config
+from .corpus import Corpus, Vocab
+from .training import EpochReport, plan, run
+
+_HYPERPARAMETERS = ("vector_size", "window", "negative", "ns_exponent", "sample", "min_count",
+                    "max_final_vocab", "epochs", "alpha", "min_alpha", "sg", "shrink_windows",
+                    "whole_sentence", "workers", "seed", "compute_loss")
+
+
+class Item2Vec:
+    """Skip-gram / CBOW with negative sampling over sessions or sentences.
+
+    Hyperparameters keep gensim ``Word2Vec``'s names and meanings. ``whole_sentence=True`` uses
+    every other item of the session as context (the item2vec paper's order-free mode for
+    baskets) instead of a window. ``workers=None`` uses every core; ``workers=1`` is
+    bit-for-bit reproducible for a given ``seed``.
+    """
+
+    def __init__(self, vector_size: int = config.VECTOR_SIZE, window: int = config.WINDOW,
+                 negative: int = config.NEGATIVE, ns_exponent: float = config.NS_EXPONENT,
+                 sample: float = config.SAMPLE, min_count: int = config.MIN_COUNT,
+                 max_final_vocab: int | None = config.MAX_FINAL_VOCAB, epochs: int = config.EPOCHS,
+                 alpha: float = config.ALPHA, min_alpha: float = config.MIN_ALPHA, sg: bool = config.SG,
+                 shrink_windows: bool = config.SHRINK_WINDOWS,
+                 whole_sentence: bool = config.WHOLE_SENTENCE, workers: int | None = config.WORKERS,
+                 seed: int = config.SEED, compute_loss: bool = config.COMPUTE_LOSS):
+        self.vector_size = vector_size
+        self.window = window
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.sample = sample
+        self.min_count = min_count
+        self.max_final_vocab = max_final_vocab
+        self.epochs = epochs
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.sg = sg
+        self.shrink_windows = shrink_windows
+        self.whole_sentence = whole_sentence
+        self.workers = workers
+        self.seed = seed
+        self.compute_loss = compute_loss
+
+    def get_params(self) -> dict:
+        return {name: getattr(self, name) for name in _HYPERPARAMETERS}
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.get_params().items() if v != type(self)().get_params()[k]}
+        return f"Item2Vec({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # ---- training -----------------------------------------------------------------------------
+
+    def fit(self, corpus: Corpus | Iterable[Sequence], callback: Callable[[EpochReport], object] | None = None,
+            progress: bool = False) -> "Item2Vec":
+        """Learn vectors from a ``Corpus`` or an iterable of token lists; returns ``self``.
+
+        ``callback(report)`` runs on the calling thread after every epoch with the epoch's loss
+        and words/second; ``progress=True`` shows a progress bar on stderr.
+        """
+        self._validate_params()
+        if not isinstance(corpus, Corpus):
+            corpus = Corpus.from_sentences(corpus)
+        if corpus.n_tokens == 0:
+            raise ValueError("the corpus is empty: no sentence has any token")
+        pruned = corpus.prune(self.min_count, self.max_final_vocab)
+        if len(pruned.vocab) == 0:
+            raise ValueError(f"min_count={self.min_count} removed every item (the most frequent "
+                             f"occurs {int(corpus.vocab.counts[0])} times); lower min_count")
+        workers = self.workers or os.cpu_count() or 1
+        rng = np.random.default_rng(self.seed)
+        syn0 = ((rng.random((len(pruned.vocab), self.vector_size), dtype=np.float32) - 0.5)
+                / np.float32(self.vector_size))
+        syn1 = np.zeros_like(syn0)
+        reports = run(syn0, syn1, pruned, plan(pruned, self.sample, self.ns_exponent, workers),
+                      sg=bool(self.sg), window=int(self.window), shrink_windows=bool(self.shrink_windows),
+                      whole_sentence=bool(self.whole_sentence), negative=int(self.negative),
+                      alpha=float(self.alpha), min_alpha=float(self.min_alpha), epochs=int(self.epochs),
+                      seed=int(self.seed), compute_loss=bool(self.compute_loss),
+                      callback=callback, progress=progress)
+        self.vocab_ = pruned.vocab
+        self.vectors_ = syn0
+        self.output_vectors_ = syn1
+        self.training_log_ = [_report_dict(r) for r in reports]
+        self._forget_cache()
+        return self
+
+    def _validate_params(self) -> None:
+        def integer(name, low):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+        integer("vector_size", 1)
+        integer("window", 1)
+        integer("min_count", 1)
+        integer("epochs", 1)
+        if isinstance(self.negative, bool) or not isinstance(self.negative, (int, np.integer)) or self.negative < 1:
+            raise ValueError(f"negative must be an integer >= 1 (negative sampling is the only "
+                             f"training objective), got {self.negative!r}")
+        if self.max_final_vocab is not None:
+            integer("max_final_vocab", 1)
+        if self.workers is not None:
+            integer("workers", 1)
+        integer("seed", 0)
+        if not (isinstance(self.alpha, (int, float)) and self.alpha > 0 and math.isfinite(self.alpha)):
+            raise ValueError(f"alpha must be a positive number, got {self.alpha!r}")
+        if not (isinstance(self.min_alpha, (int, float)) and 0 <= self.min_alpha <= self.alpha):
+            raise ValueError(f"min_alpha must lie in [0, alpha={self.alpha}], got {self.min_alpha!r}")
+        if not (isinstance(self.sample, (int, float)) and 0 <= self.sample < 1):
+            raise ValueError(f"sample must lie in [0, 1), got {self.sample!r}")
+        if not (isinstance(self.ns_exponent, (int, float)) and math.isfinite(self.ns_exponent)):
+            raise ValueError(f"ns_exponent must be a finite number, got {self.ns_exponent!r}")
+
+    # ---- learned state ------------------------------------------------------------------------
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "vectors_"):
+            raise ValueError("this Item2Vec is not trained yet: call fit() or Item2Vec.load()")
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """Input ("item") vectors, one row per key in ``index_to_key`` order."""
+        self._require_fitted()
+        return self.vectors_
+
+    @property
+    def index_to_key(self) -> tuple[str, ...]:
+        self._require_fitted()
+        return self.vocab_.keys
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        self._require_fitted()
+        if self._key_to_index is None:
+            self._key_to_index = self.vocab_.key_to_index
+        return self._key_to_index
+
+    @property
+    def unit_vectors(self) -> np.ndarray:
+        """Row-normalised ``vectors`` (cached), for cosine similarity."""
+        self._require_fitted()
+        if self._unit is None:
+            norms = np.linalg.norm(self.vectors_, axis=1, keepdims=True)
+            self._unit = (self.vectors_ / np.maximum(norms, 1e-12)).astype(np.float32)
+        return self._unit
+
+    def _forget_cache(self) -> None:
+        self._key_to_index = None
+        self._unit = None
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, key) -> bool:
+        return str(key) in self.key_to_index
+
+    def index(self, key) -> int:
+        """Row of ``key`` (strings; other types are looked up by ``str(key)``)."""
+        try:
+            return self.key_to_index[str(key)]
+        except KeyError:
+            raise KeyError(f"unknown item {key!r}: not among the model's {len(self)} items") from None
+
+    def __getitem__(self, key) -> np.ndarray:
+        return self.vectors[self.index(key)]
+
+    def similar(self, key, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` items with the highest cosine similarity to ``key`` (itself excluded)."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        row = self.index(key)
+        scores = self.unit_vectors @ self.unit_vectors[row]
+        scores[row] = -np.inf
+        return top_k(scores, min(k, len(self) - 1), self.index_to_key)
+
+    # ---- persistence --------------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Write the model directory atomically: ``config.json``, ``keys.json``, ``counts.npy``,
+        ``vectors.npy``, ``output_vectors.npy``. An existing directory is replaced whole."""
+        self._require_fitted()
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        try:
+            meta = {"format_version": config.MODEL_FORMAT_VERSION, "params": self.get_params(),
+                    "n_items": len(self), "training_log": self.training_log_}
+            (tmp / "config.json").write_text(json.dumps(meta, indent=2))
+            (tmp / "keys.json").write_text(json.dumps(list(self.vocab_.keys), ensure_ascii=False))
+            np.save(tmp / "counts.npy", self.vocab_.counts)
+            np.save(tmp / "vectors.npy", np.ascontiguousarray(self.vectors_))
+            np.save(tmp / "output_vectors.npy", np.ascontiguousarray(self.output_vectors_))
+            _replace_dir(tmp, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    @classmethod
+    def load(cls, path, mmap: bool = True) -> "Item2Vec":
+        """Load a directory written by ``save``; vectors are memory-mapped unless ``mmap=False``."""
+        path = Path(path)
+        if not path.is_dir():
+            raise FileNotFoundError(f"model directory not found: {path}")
+        try:
+            meta = json.loads((path / "config.json").read_text())
+            version = meta.get("format_version")
+            if version != config.MODEL_FORMAT_VERSION:
+                raise ValueError(f"format version {version!r}, this item2vec reads version "
+                                 f"{config.MODEL_FORMAT_VERSION}")
+            model = cls(**{k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS})
+            keys = json.loads((path / "keys.json").read_text(encoding="utf-8"))
+            mode = "r" if mmap else None
+            counts = np.load(path / "counts.npy", allow_pickle=False)
+            vectors = np.load(path / "vectors.npy", mmap_mode=mode, allow_pickle=False)
+            output = np.load(path / "output_vectors.npy", mmap_mode=mode, allow_pickle=False)
+        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path} is not a readable item2vec model: {exc}") from None
+        if not (len(keys) == len(counts) == len(vectors) == len(output) == meta["n_items"]) \
+                or vectors.ndim != 2 or vectors.shape != output.shape:
+            raise ValueError(f"{path} is not a readable item2vec model: its files disagree on the "
+                             f"number of items or the vector size")
+        model.vocab_ = Vocab(tuple(keys), counts)
+        model.vectors_ = vectors
+        model.output_vectors_ = output
+        model.training_log_ = meta.get("training_log", [])
+        model._forget_cache()
+        return model
+
+    def save_word2vec_format(self, path, binary: bool = False) -> None:
+        """Write vectors in word2vec's text or binary format (gensim's
+        ``KeyedVectors.load_word2vec_format`` reads both), atomically."""
+        self._require_fitted()
+        bad = next((k for k in self.index_to_key if not k or any(c.isspace() for c in k)), None)
+        if bad is not None:
+            raise ValueError(f"item {bad!r} is empty or contains whitespace, which the word2vec "
+                             f"format cannot store; export as parquet or npy instead")
+        vectors = np.asarray(self.vectors, dtype=np.float32)
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            with open(tmp, "wb") as out:
+                out.write(f"{len(self)} {self.vector_size_}\n".encode())
+                if binary:
+                    little = vectors.astype("<f4", copy=False)
+                    for key, row in zip(self.index_to_key, little):
+                        out.write(key.encode() + b" " + row.tobytes() + b"\n")
+                else:
+                    row_format = " ".join(["%.9g"] * self.vector_size_)
+                    for key, row in zip(self.index_to_key, vectors.tolist()):
+                        out.write((key + " " + row_format % tuple(row) + "\n").encode())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @property
+    def vector_size_(self) -> int:
+        """Dimension of the learned vectors (``vector_size`` as trained or loaded)."""
+        return self.vectors.shape[1]
+
+
+def top_k(scores: np.ndarray, k: int, keys: Sequence[str]) -> list[tuple[str, float]]:
+    """The ``k`` highest finite scores as ``(key, score)``, best first."""
+    k = min(k, int(np.isfinite(scores).sum()))
+    if k <= 0:
+        return []
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return [(keys[i], float(scores[i])) for i in best]
+
+
+def _report_dict(report: EpochReport) -> dict:
+    return {"epoch": report.epoch, "loss": report.loss, "mean_loss": report.mean_loss,
+            "examples": report.examples, "words": report.words, "seconds": report.seconds,
+            "words_per_second": report.words_per_second}
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``; an existing target is set aside first and removed after."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        if not (target / "config.json").exists() and any(target.iterdir()):
+            raise ValueError(f"{target} exists and is not an item2vec model directory; refusing to replace it")
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,129 @@
+"""Runs the engine: one compiled call per worker thread per epoch, polled from the main thread.
+
+The kernels release the GIL, so worker threads train in parallel (Hogwild) while the main thread
+only watches ``progress`` for the progress bar and calls the user's callback between epochs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .corpus import Corpus
+from .engine.rng import seed_states
+from .engine.sampling import build_alias, keep_thresholds
+from .engine.sgns import train_range
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What one epoch did; passed to the ``callback`` of ``Item2Vec.fit``."""
+
+    epoch: int  # 1-based
+    epochs: int
+    loss: float  # summed over every (positive or negative) logistic example, float64
+    examples: int  # positive predictions made (context->centre pairs, or CBOW windows)
+    words: int  # raw corpus words processed (before subsampling)
+    seconds: float
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def mean_loss(self) -> float:
+        """Loss per positive prediction (each carries its negatives), comparable across corpora."""
+        return self.loss / self.examples if self.examples else float("nan")
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """Everything the kernels need, derived once from a pruned corpus and the hyperparameters."""
+
+    keep_threshold: np.ndarray
+    neg_threshold: np.ndarray
+    neg_alias: np.ndarray
+    thread_bounds: np.ndarray  # sentence index where each worker's share starts; len workers+1
+
+
+def plan(corpus: Corpus, sample: float, ns_exponent: float, workers: int) -> TrainingPlan:
+    neg_threshold, neg_alias = build_alias(corpus.vocab.negative_distribution(ns_exponent))
+    # split sentences into contiguous shares with about the same number of tokens
+    targets = np.linspace(0, corpus.n_tokens, workers + 1)
+    bounds = np.searchsorted(corpus.offsets, targets, side="left")
+    bounds[0], bounds[-1] = 0, len(corpus)
+    return TrainingPlan(keep_thresholds(corpus.vocab.keep_probabilities(sample)),
+                        neg_threshold, neg_alias, np.maximum.accumulate(bounds).astype(np.int64))
+
+
+def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPlan, *,
+        sg: bool, window: int, shrink_windows: bool, whole_sentence: bool, negative: int,
+        alpha: float, min_alpha: float, epochs: int, seed: int, compute_loss: bool,
+        callback: Callable[[EpochReport], object] | None = None,
+        progress: bool = False) -> list[EpochReport]:
+    """Train ``syn0``/``syn1`` in place for ``epochs`` epochs; return one report per epoch."""
+    workers = len(training.thread_bounds) - 1
+    states = seed_states(seed, workers)
+    weights = corpus.weights if corpus.weights is not None else np.zeros(0, dtype=np.float32)
+    total_words = corpus.n_tokens * epochs
+    reports = []
+    bar = _ProgressBar(total_words) if progress else None
+    try:
+        for epoch in range(epochs):
+            done = np.zeros(workers, dtype=np.int64)
+            loss = np.zeros(workers, dtype=np.float64)
+            examples = np.zeros(workers, dtype=np.int64)
+            started = time.perf_counter()
+            threads = [threading.Thread(
+                target=train_range, daemon=True,
+                args=(syn0, syn1, corpus.tokens, corpus.offsets, weights,
+                      training.thread_bounds[t], training.thread_bounds[t + 1],
+                      training.keep_threshold, training.neg_threshold, training.neg_alias,
+                      sg, window, shrink_windows, whole_sentence, negative,
+                      alpha, min_alpha, epoch * corpus.n_tokens, total_words,
+                      done, t, states[t], loss, examples, compute_loss))
+                for t in range(workers)]
+            for thread in threads:
+                thread.start()
+            while any(thread.is_alive() for thread in threads):
+                threads[0].join(timeout=0.2)
+                if bar:
+                    bar.update(epoch * corpus.n_tokens + int(done.sum()), epoch + 1, epochs)
+            report = EpochReport(epoch + 1, epochs, float(loss.sum()), int(examples.sum()),
+                                 int(done.sum()), time.perf_counter() - started)
+            reports.append(report)
+            if bar:
+                bar.update((epoch + 1) * corpus.n_tokens, epoch + 1, epochs, report)
+            if callback is not None:
+                callback(report)
+    finally:
+        if bar:
+            bar.close()
+    return reports
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, updated from the main thread."""
+
+    def __init__(self, total: int):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                  TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
+                                  TextColumn("{task.fields[status]}"), transient=False)
+        self._task = self._progress.add_task("training", total=total, status="")
+        self._progress.start()
+
+    def update(self, completed: int, epoch: int, epochs: int, report: EpochReport | None = None):
+        status = ""
+        if report is not None:
+            status = f"loss {report.mean_loss:.4f}  {report.words_per_second:,.0f} words/s"
+        self._progress.update(self._task, completed=completed,
+                              description=f"epoch {epoch}/{epochs}", **({"status": status} if status else {}))
+
+    def close(self):
+        self._progress.stop()
