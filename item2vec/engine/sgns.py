@@ -12,7 +12,7 @@ from numba import njit
 from .rng import high32, low32, below, next_u64
 from .sampling import draw
 
-# How many raw words a thread processes between updates of its published progress and of alpha.
+# How many raw words a thread processes between publications of its progress to other threads.
 _PROGRESS_EVERY = 1024
 _CLIP = np.float32(30.0)  # exp() argument clip: sigmoid is 1 or 0 to float32 precision beyond it
 
@@ -72,11 +72,14 @@ def train_range(syn0, syn1, tokens, offsets, weights, first, last,
     hidden = np.empty(d, dtype=np.float32)
     loss = 0.0
     examples = 0
-    unpublished = 0
-    lr = np.float32(alpha)
+    local_done = 0  # raw words this thread has processed this epoch
+    published = 0
     span = np.float64(alpha - min_alpha)
 
     for s in range(first, last):
+        # the learning rate falls linearly with the words all threads processed before this sentence
+        done = words_before + local_done + (progress.sum() - progress[thread])
+        lr = np.float32(max(alpha - span * done / total_words, min_alpha))
         start = offsets[s]
         end = offsets[s + 1]
         # frequent-token subsampling into a local buffer
@@ -88,12 +91,10 @@ def train_range(syn0, syn1, tokens, offsets, weights, first, last,
                 if has_weights:
                     wbuf[n] = weights[p]
                 n += 1
-        unpublished += end - start
-        if unpublished >= _PROGRESS_EVERY or s == last - 1:
-            progress[thread] += unpublished
-            unpublished = 0
-            done = words_before + progress.sum()
-            lr = np.float32(max(alpha - span * done / total_words, min_alpha))
+        local_done += end - start
+        if local_done - published >= _PROGRESS_EVERY or s == last - 1:
+            progress[thread] = local_done
+            published = local_done
 
         for pos in range(n):
             centre = buf[pos]

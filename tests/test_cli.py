@@ -1,0 +1,55 @@
+"""The CLI as a user runs it: a real subprocess, exit codes, one-line errors, no tracebacks."""
+
+import subprocess
+import sys
+
+import pytest
+
+from item2vec import Item2Vec
+
+
+def item2vec(*args, cwd=None):
+    return subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def sessions_file(tmp_path_factory, synthetic):
+    path = tmp_path_factory.mktemp("data") / "sessions.txt"
+    path.write_text("\n".join(" ".join(s) for s in synthetic.sessions()) + "\n")
+    return path
+
+
+def test_train_writes_a_loadable_model(tmp_path, sessions_file):
+    result = item2vec("train", "--text", sessions_file, "--out", tmp_path / "m", "--epochs", 2,
+                      "--vector-size", 16, "--min-count", 1, "--no-progress", "--cbow")
+    assert result.returncode == 0, result.stderr
+    model = Item2Vec.load(tmp_path / "m")
+    assert model.vector_size_ == 16 and model.sg is False and model.epochs == 2
+    assert len(model.training_log_) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--text", "{missing}"], "file not found"),
+    (["--text", "{sessions}", "--window", "0"], "window must be an integer >= 1"),
+    (["--text", "{sessions}", "--min-count", "100000"], "min_count=100000 removed every item"),
+    ([], "--text"),
+])
+def test_train_errors_are_one_line(tmp_path, sessions_file, args, message):
+    args = [a.format(missing=tmp_path / "nope.txt", sessions=sessions_file) for a in args]
+    result = item2vec("train", "--out", tmp_path / "m", "--no-progress", *args)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert not (tmp_path / "m").exists()
+
+
+def test_bad_option_value_is_a_usage_error(tmp_path, sessions_file):
+    result = item2vec("train", "--out", tmp_path / "m", "--text", sessions_file, "--epochs", "many")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_demo_runs(tmp_path):
+    result = item2vec("demo", "--users", 800, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "group recovery" in result.stdout

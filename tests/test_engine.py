@@ -1,0 +1,81 @@
+"""The Numba kernels against the slow reference in tests/naive.py, and the samplers' statistics."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import naive
+from item2vec import Corpus
+from item2vec.engine.rng import seed_states
+from item2vec.engine.sampling import build_alias, sample_many
+from item2vec.training import plan, run
+
+SENTENCES = [["a", "b", "c", "a", "d"], ["b", "c", "e"], ["a", "a", "b", "f", "c", "d", "b"],
+             ["e", "f"], ["c", "a", "b", "d", "e", "f", "a", "c"], ["d"]]
+
+
+def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weights=None, epochs=2):
+    corpus = Corpus.from_sentences(SENTENCES)
+    if weights is not None:
+        corpus = Corpus(corpus.tokens, corpus.offsets, corpus.vocab, weights)
+    rng = np.random.default_rng(0)
+    syn0 = ((rng.random((len(corpus.vocab), 8)) - 0.5) / 8).astype(np.float32)
+    syn1 = ((rng.random((len(corpus.vocab), 8)) - 0.5) / 8).astype(np.float32)
+    ref0, ref1 = syn0.astype(np.float64), syn1.astype(np.float64)
+    training = plan(corpus, sample=sample, ns_exponent=0.75, workers=1)
+    settings = dict(sg=sg, window=2, shrink_windows=shrink_windows, whole_sentence=whole_sentence,
+                    negative=3, alpha=0.05, min_alpha=0.001)
+    reports = run(syn0, syn1, corpus, training, epochs=epochs, seed=7, compute_loss=True, **settings)
+
+    sentences = [corpus.tokens[a:b].tolist() for a, b in zip(corpus.offsets[:-1], corpus.offsets[1:])]
+    token_weights = np.ones(corpus.n_tokens) if weights is None else weights
+    sentence_weights = [token_weights[a:b].tolist() for a, b in zip(corpus.offsets[:-1], corpus.offsets[1:])]
+    rng_ref = naive.SplitMix64(int(seed_states(7, 1)[0, 0]))
+    losses = [naive.sgns_epoch(ref0, ref1, sentences, sentence_weights, training.keep_threshold,
+                               training.neg_threshold, training.neg_alias, **settings,
+                               words_before=e * corpus.n_tokens, total_words=epochs * corpus.n_tokens,
+                               rng=rng_ref) for e in range(epochs)]
+    return syn0, syn1, ref0, ref1, [r.loss for r in reports], losses
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+@pytest.mark.parametrize("window_mode", ["shrink", "fixed", "whole"])
+def test_kernel_matches_naive_reference(sg, window_mode):
+    syn0, syn1, ref0, ref1, loss, ref_loss = _train_both(
+        sg, shrink_windows=window_mode == "shrink", whole_sentence=window_mode == "whole")
+    assert not np.allclose(ref0, ((np.random.default_rng(0).random(ref0.shape) - 0.5) / 8))  # it trained
+    np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+
+
+def test_token_weights_scale_updates_like_the_reference():
+    weights = np.random.default_rng(1).uniform(0.2, 3.0, sum(map(len, SENTENCES))).astype(np.float32)
+    syn0, syn1, ref0, ref1, _, _ = _train_both(True, weights=weights)
+    np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
+    unweighted, *_ = _train_both(True)
+    assert not np.allclose(syn0, unweighted)  # the weights did change training
+
+
+@pytest.mark.parametrize("exponent", [0.75, 1.0, 0.0, -0.5])
+def test_negative_sampler_follows_count_power(exponent):
+    counts = np.array([500, 200, 90, 40, 20, 9, 5, 3, 2, 1], dtype=np.float64)
+    expected = counts ** exponent / (counts ** exponent).sum()
+    threshold, alias = build_alias(expected)
+    draws = sample_many(threshold, alias, seed_states(11, 1)[0].copy(), 200_000)
+    observed = np.bincount(draws, minlength=len(counts))
+    assert stats.chisquare(observed, expected * len(draws)).pvalue > 1e-3
+    # and a wrong exponent is detected by the same test (the test has power)
+    wrong = counts ** (exponent + 0.25) / (counts ** (exponent + 0.25)).sum()
+    assert stats.chisquare(observed, wrong * len(draws)).pvalue < 1e-6
+
+
+def test_alias_table_is_exact():
+    p = np.random.default_rng(3).dirichlet(np.ones(50))
+    threshold, alias = build_alias(p)
+    n = len(p)
+    implied = threshold / 2.0**32 / n
+    for i in range(n):
+        implied[alias[i]] += (1 - threshold[i] / 2.0**32) / n
+    np.testing.assert_allclose(implied, p, atol=1e-8)
