@@ -7,19 +7,28 @@ Scorers (``SCORERS``):
   (the most recent has weight 1, the one before ``decay``, then ``decay**2``...).
 - ``sequence``: the skip-gram's own prediction of the next item: the same recency-weighted mean of
   the *input* vectors dotted with every item's *output* vector.
+
+Bad input is never fatal mid-batch: unknown items are skipped and counted, a session with no known
+item gets the most popular items (flagged ``fallback``, score null/NaN).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+import polars as pl
+
+from .topk import top_k_inner
 
 SCORERS = ("last", "mean", "sequence")
 DEFAULT_SCORER = "mean"
 DEFAULT_N_LAST = 5
 DEFAULT_DECAY = 0.7
+DEFAULT_K = 20
+#: Sessions whose query vectors are built at once (bounds memory: 64k x dim x 4 bytes).
+BATCH_SIZE = 65_536
 
 
 @dataclass(frozen=True)
@@ -42,9 +51,17 @@ class EncodedSessions:
         """Sessions with no known item: they get the popularity fallback."""
         return self.lengths == 0
 
+    def slice(self, start: int, stop: int) -> "EncodedSessions":
+        """Sessions ``start:stop`` (``n_unknown`` is not split and is reported as 0)."""
+        lo, hi = self.offsets[start], self.offsets[stop]
+        return EncodedSessions(self.items[lo:hi], self.offsets[start:stop + 1] - lo, 0)
 
-def encode_sessions(model, sessions: Sequence[Sequence]) -> EncodedSessions:
-    """Map sessions (lists of item keys; non-string keys are looked up by ``str``) to vocabulary rows."""
+
+def encode_sessions(model, sessions: Sequence[Sequence] | pl.Series) -> EncodedSessions:
+    """Map sessions (lists of item keys; non-string keys are looked up by ``str``) to vocabulary
+    rows. A Polars list Series is encoded without Python loops."""
+    if isinstance(sessions, pl.Series):
+        return _encode_series(model, sessions)
     index = model.key_to_index
     rows: list[int] = []
     lengths = np.zeros(len(sessions), dtype=np.int64)
@@ -57,9 +74,27 @@ def encode_sessions(model, sessions: Sequence[Sequence]) -> EncodedSessions:
         unknown += len(known) - len(kept)
         rows.extend(kept)
         lengths[s] = len(kept)
-    offsets = np.zeros(len(sessions) + 1, dtype=np.int64)
+    return EncodedSessions(np.asarray(rows, dtype=np.int32), _offsets(lengths), unknown)
+
+
+def _encode_series(model, sessions: pl.Series) -> EncodedSessions:
+    if not isinstance(sessions.dtype, (pl.List, pl.Array)):
+        raise ValueError(f"sessions column {sessions.name!r} has type {sessions.dtype}, expected a list of item ids")
+    sessions = sessions.cast(pl.List(pl.String))
+    flat = pl.DataFrame({"row": np.arange(len(sessions), dtype=np.int64), "item": sessions}).explode("item")
+    rows = flat["item"].replace_strict(model.index_to_key, np.arange(len(model), dtype=np.int32),
+                                       default=None, return_dtype=pl.Int32)
+    known = rows.is_not_null().to_numpy()
+    owner = flat["row"].to_numpy()[known]
+    total = int(sessions.list.len().fill_null(0).sum())
+    lengths = np.bincount(owner, minlength=len(sessions)).astype(np.int64)
+    return EncodedSessions(rows.to_numpy()[known].astype(np.int32), _offsets(lengths), total - int(known.sum()))
+
+
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return EncodedSessions(np.asarray(rows, dtype=np.int32), offsets, unknown)
+    return offsets
 
 
 def _check_scorer(scorer: str, n_last: int, decay: float) -> None:
@@ -69,6 +104,11 @@ def _check_scorer(scorer: str, n_last: int, decay: float) -> None:
         raise ValueError(f"n_last must be a positive integer, got {n_last!r}")
     if not 0 < decay <= 1:
         raise ValueError(f"decay must lie in (0, 1], got {decay!r}")
+
+
+def _check_k(k, n_items: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_items:
+        raise ValueError(f"k must be an integer in [1, {n_items}] (the catalogue size), got {k!r}")
 
 
 def query_vectors(model, encoded: EncodedSessions, scorer: str = DEFAULT_SCORER,
@@ -93,35 +133,141 @@ def query_vectors(model, encoded: EncodedSessions, scorer: str = DEFAULT_SCORER,
     return queries / np.maximum(norms, 1e-12), np.asarray(model.unit_vectors)
 
 
-def recommend_top_k(model, encoded: EncodedSessions, k: int = 20, scorer: str = DEFAULT_SCORER,
+def recommend_top_k(model, encoded: EncodedSessions, k: int = DEFAULT_K, scorer: str = DEFAULT_SCORER,
                     n_last: int = DEFAULT_N_LAST, decay: float = DEFAULT_DECAY,
-                    exclude_seen: bool = True, batch_size: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+                    exclude_seen: bool = True, batch_size: int = BATCH_SIZE,
+                    allowed: np.ndarray | None = None, workers: int | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` item rows and scores per session, best first: arrays of shape ``(n, k)``.
 
-    Items already in the session are excluded unless ``exclude_seen=False``. Sessions with no
-    known item get the most popular items (by training count) with score ``nan``; find them
-    with ``encoded.empty``.
+    Items already in the session are excluded unless ``exclude_seen=False``; ``allowed`` is an
+    optional boolean mask over the vocabulary (``False``: never recommended). Ties go to the
+    more popular item. Sessions with no known item get the most popular (allowed) items with
+    score ``nan``; find them with ``encoded.empty``. A session with fewer than ``k`` candidates
+    ends with item ``-1`` and score ``-inf``. ``workers`` threads (default: every core) score
+    ``batch_size`` sessions at a time.
     """
-    n_items = len(model.index_to_key)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_items:
-        raise ValueError(f"k must be an integer in [1, {n_items}] (the catalogue size), got {k!r}")
-    queries, matrix = query_vectors(model, encoded, scorer, n_last, decay)
+    _check_k(k, len(model))
+    _check_scorer(scorer, n_last, decay)
     top_items = np.empty((len(encoded), k), dtype=np.int32)
     top_scores = np.empty((len(encoded), k), dtype=np.float32)
     for start in range(0, len(encoded), batch_size):
         stop = min(start + batch_size, len(encoded))
-        scores = queries[start:stop] @ matrix.T
-        if exclude_seen:
-            lo, hi = encoded.offsets[start], encoded.offsets[stop]
-            owner = np.repeat(np.arange(stop - start), encoded.lengths[start:stop])
-            scores[owner, encoded.items[lo:hi]] = -np.inf
-        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        best_scores = np.take_along_axis(scores, best, axis=1)
-        order = np.argsort(-best_scores, axis=1, kind="stable")
-        top_items[start:stop] = np.take_along_axis(best, order, axis=1)
-        top_scores[start:stop] = np.take_along_axis(best_scores, order, axis=1)
+        chunk = encoded.slice(start, stop)
+        queries, matrix = query_vectors(model, chunk, scorer, n_last, decay)
+        top_items[start:stop], top_scores[start:stop] = top_k_inner(
+            queries, matrix, k, exclude=(chunk.items, chunk.offsets) if exclude_seen else None,
+            allowed=allowed, workers=workers)
     empty = encoded.empty
     if empty.any():
-        top_items[empty] = np.arange(k, dtype=np.int32)  # vocabulary is sorted by count
+        top_items[empty] = popular_items(len(model), k, allowed)
         top_scores[empty] = np.nan
     return top_items, top_scores
+
+
+def popular_items(n_items: int, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+    """The ``k`` most popular allowed rows (the vocabulary is sorted by count), padded with -1."""
+    candidates = np.arange(n_items, dtype=np.int32) if allowed is None else np.flatnonzero(allowed).astype(np.int32)
+    out = np.full(k, -1, dtype=np.int32)
+    out[:min(k, len(candidates))] = candidates[:k]
+    return out
+
+
+@dataclass
+class BatchStats:
+    """What a batch job read and how it coped: reported by the CLI, never silently dropped."""
+
+    sessions: int = 0
+    unknown_items: int = 0  # item occurrences skipped (not in the model)
+    fallback_sessions: int = 0  # sessions with no known item: popularity fallback
+    short_sessions: int = 0  # sessions with fewer than k candidates left (fewer rows)
+
+    def add(self, other: "BatchStats") -> None:
+        for name in ("sessions", "unknown_items", "fallback_sessions", "short_sessions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Recommender:
+    """Batch top-k with fixed options, reused over many chunks of sessions.
+
+    ``allow``/``deny`` are item keys: only allowed items (default: all) that are not denied are
+    ever recommended; keys unknown to the model are ignored and counted in ``ignored_filter_keys``.
+    """
+
+    model: object
+    k: int = DEFAULT_K
+    scorer: str = DEFAULT_SCORER
+    n_last: int = DEFAULT_N_LAST
+    decay: float = DEFAULT_DECAY
+    exclude_seen: bool = True
+    allow: Iterable | None = None
+    deny: Iterable | None = None
+    workers: int | None = None
+    allowed: np.ndarray | None = field(init=False, default=None)
+    ignored_filter_keys: int = field(init=False, default=0)
+
+    def __post_init__(self):
+        _check_k(self.k, len(self.model))
+        _check_scorer(self.scorer, self.n_last, self.decay)
+        if self.allow is not None:
+            rows = self._rows(self.allow)
+            if not len(rows):
+                raise ValueError("the allow list has no item known to the model")
+            self.allowed = np.zeros(len(self.model), dtype=np.bool_)
+            self.allowed[rows] = True
+        if self.deny is not None:
+            if self.allowed is None:
+                self.allowed = np.ones(len(self.model), dtype=np.bool_)
+            self.allowed[self._rows(self.deny)] = False
+            if not self.allowed.any():
+                raise ValueError("the allow and deny lists leave no item to recommend")
+
+    def _rows(self, keys: Iterable) -> np.ndarray:
+        index = self.model.key_to_index
+        keys = [k if isinstance(k, str) else str(k) for k in keys]
+        rows = [index[k] for k in keys if k in index]
+        self.ignored_filter_keys += len(keys) - len(rows)
+        return np.asarray(rows, dtype=np.int64)
+
+    def recommend(self, sessions: Sequence[Sequence] | pl.Series, ids=None) -> tuple[pl.DataFrame, BatchStats]:
+        """Recommendations for one chunk: a frame ``id, rank, item, score, fallback`` (``rank``
+        from 1; ``score`` null for fallback rows; fewer than ``k`` rows when a session runs out
+        of candidates) and what the chunk contained."""
+        encoded = encode_sessions(self.model, sessions)
+        n = len(encoded)
+        if ids is None:
+            ids = pl.Series("id", np.arange(n, dtype=np.int64))
+        ids = pl.Series("id", ids) if not isinstance(ids, pl.Series) else ids.alias("id")
+        if len(ids) != n:
+            raise ValueError(f"{len(ids)} ids for {n} sessions")
+        items, scores = recommend_top_k(self.model, encoded, self.k, self.scorer, self.n_last, self.decay,
+                                        self.exclude_seen, allowed=self.allowed, workers=self.workers)
+        present = (items >= 0).ravel()
+        rows = np.repeat(np.arange(n), self.k)[present]
+        keys = pl.Series("item", self.model.index_to_key, dtype=pl.String)
+        flat_scores = scores.ravel()[present]
+        frame = pl.DataFrame({
+            "id": ids.gather(rows),
+            "rank": np.tile(np.arange(1, self.k + 1, dtype=np.int32), n)[present],
+            "item": keys.gather(items.ravel()[present]),
+            "score": pl.Series("score", flat_scores, dtype=pl.Float32, nan_to_null=True),
+            "fallback": encoded.empty[rows],
+        })
+        stats = BatchStats(sessions=n, unknown_items=encoded.n_unknown,
+                           fallback_sessions=int(encoded.empty.sum()),
+                           short_sessions=int((items[:, -1] < 0).sum()))
+        return frame, stats
+
+
+def recommend_batch(model, sessions: Sequence[Sequence] | pl.Series, k: int = DEFAULT_K, *, ids=None,
+                    scorer: str = DEFAULT_SCORER, n_last: int = DEFAULT_N_LAST, decay: float = DEFAULT_DECAY,
+                    exclude_seen: bool = True, allow: Iterable | None = None, deny: Iterable | None = None,
+                    workers: int | None = None) -> pl.DataFrame:
+    """Top-``k`` items for every session as a Polars frame ``id, rank, item, score, fallback``.
+
+    ``sessions`` are lists of item keys (or a Polars list Series); ``ids`` label them (default
+    0..n-1). See ``Recommender`` for the allow/deny lists and ``recommend_top_k`` for the order.
+    """
+    recommender = Recommender(model, k, scorer, n_last, decay, exclude_seen, allow, deny, workers)
+    return recommender.recommend(sessions, ids)[0]

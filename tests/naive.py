@@ -99,3 +99,59 @@ def _predict(syn1, hidden, centre, step, negative, neg_threshold, neg_alias, rng
         syn1[target] += g * hidden
         loss += -math.log(p) if label else -math.log(1.0 - p)
     return grad, loss
+
+
+# ---- recommendations and audiences (issue 6) ---------------------------------------------------
+
+def top_k_inner(queries, items, k, exclude=None, allowed=None):
+    """Per query: every item's dot product in float64, skipping excluded and disallowed items,
+    sorted by (score descending, item ascending); padded with (-1, -inf) to ``k``."""
+    ids, scores = [], []
+    for q, query in enumerate(queries):
+        banned = set() if exclude is None else set(exclude[q])
+        scored = [(-sum(float(a) * float(b) for a, b in zip(query, row)), j) for j, row in enumerate(items)
+                  if j not in banned and (allowed is None or allowed[j])]
+        best = sorted(scored)[:k] + [(math.inf, -1)] * max(0, k - len(scored))
+        ids.append([j for _, j in best])
+        scores.append([-s for s, _ in best])
+    return ids, scores
+
+
+def session_query(session_rows, vectors, scorer, n_last, decay):
+    """The textbook query of one session: weights 1, decay, decay**2... from the most recent of
+    the last ``n_last`` items (1 for "last"); unit item vectors and a unit query unless "sequence"."""
+    if scorer == "last":
+        n_last = 1
+    source = vectors if scorer == "sequence" else [v / np.linalg.norm(v) for v in vectors]
+    query = np.zeros(len(vectors[0]))
+    for age, row in enumerate(reversed(session_rows[-n_last:])):
+        query += decay ** age * np.asarray(source[row], dtype=np.float64)
+    if scorer != "sequence" and np.linalg.norm(query) > 0:
+        query /= np.linalg.norm(query)
+    return query
+
+
+def user_vector(events, unit_vectors, half_life_seconds, event_weights):
+    """One user's vector from ``(item_row, time_seconds, event_type)`` triples: the sum of
+    ``weight(type) * 0.5 ** ((latest - time) / half_life) * unit_vector``, scaled to length 1."""
+    latest = max(t for _, t, _ in events)
+    total = np.zeros(len(unit_vectors[0]))
+    for row, t, kind in events:
+        total += event_weights.get(kind, 1.0) * 0.5 ** ((latest - t) / half_life_seconds) * unit_vectors[row]
+    return total / np.linalg.norm(total)
+
+
+def lookalike(vectors, seed_rows, size, method):
+    """Rows of the ``size`` best non-seed users by cosine to the seeds' centroid, or by the best
+    dot product with any seed; ties to the lower row."""
+    seeds = [np.asarray(vectors[s], dtype=np.float64) for s in seed_rows]
+    centroid = np.mean(seeds, axis=0)
+    centroid /= np.linalg.norm(centroid)
+    scored = []
+    for row, vector in enumerate(vectors):
+        if row in seed_rows:
+            continue
+        vector = np.asarray(vector, dtype=np.float64)
+        score = vector @ centroid if method == "centroid" else max(vector @ s for s in seeds)
+        scored.append((-score, row))
+    return [row for _, row in sorted(scored)[:size]]

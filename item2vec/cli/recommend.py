@@ -1,0 +1,147 @@
+"""``item2vec recommend``, ``users``, ``lookalike``, ``similar`` and ``export``: what a trained
+model is for, from the shell. Thin: parse, call the library, report what was skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .. import recommend as rec
+from .app import app, fail
+
+console = Console(stderr=True)
+
+Model = Annotated[Path, typer.Argument(help="Model directory written by `item2vec train`.")]
+
+
+def _load(path: Path):
+    from ..model import Item2Vec
+
+    return Item2Vec.load(path)
+
+
+def _read_ids(path: Path) -> list[str]:
+    """Ids from a text file: whitespace-separated, any number per line."""
+    from ..corpus import read_lines
+
+    return [token for line in read_lines(path) for token in line.split()]
+
+
+@app.command()
+def recommend(
+    model: Model,
+    out: Annotated[Path, typer.Option(help="Parquet file to write: id, rank, item, score, fallback.")],
+    sessions: Annotated[Optional[Path], typer.Option(help="Sessions: text (one per line, items separated by whitespace, .gz ok) or Parquet with a list column.")] = None,
+    k: Annotated[int, typer.Option(help="Items per session.")] = rec.DEFAULT_K,
+    scorer: Annotated[str, typer.Option(help=f"One of {', '.join(rec.SCORERS)}.")] = rec.DEFAULT_SCORER,
+    n_last: Annotated[int, typer.Option(help="Recent items the mean/sequence scorers use.")] = rec.DEFAULT_N_LAST,
+    decay: Annotated[float, typer.Option(help="Weight ratio between consecutive recent items.")] = rec.DEFAULT_DECAY,
+    keep_seen: Annotated[bool, typer.Option("--keep-seen", help="Allow items already in the session.")] = False,
+    allow: Annotated[Optional[Path], typer.Option(help="File of item ids: recommend only these.")] = None,
+    deny: Annotated[Optional[Path], typer.Option(help="File of item ids never to recommend.")] = None,
+    items_col: Annotated[Optional[str], typer.Option(help="Parquet input: the list column of items.")] = None,
+    id_col: Annotated[Optional[str], typer.Option(help="Parquet input: the id column (default: session_id, user_id or id if present, else the row number).")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Sessions read, scored and written at a time (bounds memory).")] = rec.BATCH_SIZE,
+    workers: Annotated[Optional[int], typer.Option(help="Scoring threads (default: all cores).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+):
+    """Top-k items for every session of a file, written to Parquet in chunks (atomically)."""
+    from ..files import parquet_chunks
+    from ..session_files import count_sessions, iter_session_chunks
+
+    if sessions is None:
+        fail("give the sessions with --sessions FILE")
+    recommender = rec.Recommender(_load(model), k=k, scorer=scorer, n_last=n_last, decay=decay,
+                                  exclude_seen=not keep_seen,
+                                  allow=_read_ids(allow) if allow else None,
+                                  deny=_read_ids(deny) if deny else None, workers=workers)
+    total = rec.BatchStats()
+    columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("sessions"),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=console, disable=not progress) as bar, parquet_chunks(out) as write:
+        task = bar.add_task("scoring", total=count_sessions(sessions))
+        for ids, chunk in iter_session_chunks(sessions, chunk_size, items_col, id_col):
+            frame, stats = recommender.recommend(chunk, ids)
+            write(frame)
+            total.add(stats)
+            bar.advance(task, stats.sessions)
+    console.print(f"wrote {out}: top-{k} for {total.sessions:,} sessions")
+    _report(total.unknown_items, "item occurrence(s) unknown to the model were skipped")
+    _report(total.fallback_sessions, "session(s) had no known item and got the most popular items (fallback=true)")
+    _report(total.short_sessions, f"session(s) had fewer than {k} candidates left and got fewer rows")
+    _report(recommender.ignored_filter_keys, "allow/deny id(s) unknown to the model were ignored")
+
+
+def _report(count: int, message: str) -> None:
+    if count:
+        console.print(f"[yellow]note:[/] {count:,} {message}")
+
+
+@app.command()
+def similar(
+    model: Model,
+    items: Annotated[list[str], typer.Argument(help="Item ids.")],
+    k: Annotated[int, typer.Option(help="Neighbours per item.")] = 10,
+):
+    """The items most similar (cosine) to each given item."""
+    loaded = _load(model)
+    for item in items:
+        table = Table(title=f"nearest to {item}")
+        table.add_column("rank", justify="right")
+        table.add_column("item")
+        table.add_column("cosine", justify="right")
+        for rank, (key, score) in enumerate(loaded.similar(item, k), 1):
+            table.add_row(str(rank), key, f"{score:.4f}")
+        Console().print(table)
+
+
+@app.command()
+def export(
+    model: Model,
+    out: Annotated[Path, typer.Argument(help="File to write (npy: also OUT with suffix .keys.json).")],
+    format: Annotated[str, typer.Option("--format", help="word2vec, word2vec-binary, parquet or npy.")] = "word2vec",
+):
+    """Export the item vectors for gensim, Spark, vector databases or NumPy."""
+    from ..export import FORMATS, export_vectors
+
+    if format not in FORMATS:
+        fail(f"unknown --format {format!r}; choose one of {', '.join(FORMATS)}")
+    loaded = _load(model)
+    for path in export_vectors(loaded, out, format):
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def lookalike(
+    model: Model,
+    users: Annotated[Path, typer.Option(help="User vectors written by `item2vec users`.")],
+    out: Annotated[Path, typer.Option(help="Parquet file to write: user, rank, score.")],
+    size: Annotated[int, typer.Option(help="Users in the audience.")],
+    seeds: Annotated[Optional[Path], typer.Option(help="File of seed user ids to expand (excluded from the audience).")] = None,
+    items: Annotated[Optional[Path], typer.Option(help="Instead of seeds: a campaign's item ids; picks the users closest to them.")] = None,
+    method: Annotated[str, typer.Option(help="centroid (cosine to the seeds' mean) or max (best cosine to any seed).")] = "centroid",
+    workers: Annotated[Optional[int], typer.Option(help="Threads for --method max (default: all cores).")] = None,
+):
+    """Expand a seed audience to the most similar users, or find the audience of a campaign's items."""
+    from ..audiences import campaign_audience, lookalike as expand, read_user_vectors
+    from ..files import write_parquet
+
+    if (seeds is None) == (items is None):
+        fail("give either --seeds FILE (user ids) or --items FILE (a campaign's item ids)")
+    ids, vectors = read_user_vectors(users)
+    if seeds is not None:
+        audience, unknown = expand(ids, vectors, _read_ids(seeds), size, method, workers)
+        _report(unknown, f"seed id(s) have no vector in {users} and were ignored")
+    else:
+        loaded = _load(model)
+        if vectors.shape[1] != loaded.vector_size_:
+            fail(f"{users} holds {vectors.shape[1]}-dimensional vectors but {model} has {loaded.vector_size_}")
+        audience, unknown = campaign_audience(loaded, ids, vectors, _read_ids(items), size)
+        _report(unknown, "campaign item id(s) unknown to the model were ignored")
+    write_parquet(audience, out)
+    console.print(f"wrote {out}: {audience.height:,} users")

@@ -1,0 +1,90 @@
+"""Sessions files read in bounded chunks, for batch jobs over more sessions than fit in memory.
+
+Two formats: a whitespace-separated text file with one session per line (``.gz`` accepted; a
+blank line is an empty session), or a Parquet file with a list column of item ids, such as the
+sessions file ``item2vec sessions`` writes. Every chunk is ``(ids, sessions)``: two Polars Series
+of equal length, ``sessions`` a list-of-strings column. A session's id is its id column (Parquet)
+or its 0-based position in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .corpus import read_lines
+
+#: Id columns looked for (in this order) when a Parquet file's id column is not given.
+ID_COLUMNS = ("session_id", "user_id", "id")
+
+
+def is_parquet(path) -> bool:
+    return Path(path).suffix.lower() in (".parquet", ".pq")
+
+
+def count_sessions(path) -> int | None:
+    """Sessions in a Parquet file (from its metadata); ``None`` for text, which would need a pass."""
+    return _open_parquet(path).metadata.num_rows if is_parquet(path) else None
+
+
+def iter_session_chunks(path, chunk_size: int = 65_536, items_column: str | None = None,
+                        id_column: str | None = None) -> Iterator[tuple[pl.Series, pl.Series]]:
+    """Yield ``(ids, sessions)`` chunks of at most ``chunk_size`` sessions."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    if is_parquet(path):
+        yield from _parquet_chunks(path, chunk_size, items_column, id_column)
+        return
+    if items_column or id_column:
+        raise ValueError(f"{path} is a text file: --items-col/--id-col apply to Parquet input only")
+    lines = read_lines(path)
+    first = 0
+    while chunk := list(islice(lines, chunk_size)):
+        ids = pl.Series("id", np.arange(first, first + len(chunk), dtype=np.int64))
+        yield ids, pl.Series("items", chunk, dtype=pl.String).str.extract_all(r"\S+")
+        first += len(chunk)
+
+
+def _open_parquet(path) -> pq.ParquetFile:
+    if not Path(path).exists():
+        raise FileNotFoundError(f"file not found: {path}")
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"{path} is not a readable Parquet file ({exc})") from None
+
+
+def _parquet_chunks(path, chunk_size, items_column, id_column):
+    handle = _open_parquet(path)
+    schema = pl.from_arrow(handle.schema_arrow.empty_table()).schema
+    names = ", ".join(schema)
+    if items_column is None:
+        lists = [name for name, dtype in schema.items() if isinstance(dtype, (pl.List, pl.Array))]
+        if len(lists) != 1:
+            raise ValueError(f"{path}: cannot tell which column holds the sessions' items "
+                             f"(list columns: {', '.join(lists) or 'none'}); give --items-col")
+        items_column = lists[0]
+    if items_column not in schema:
+        raise ValueError(f"{path}: no column {items_column!r} (columns: {names})")
+    if not isinstance(schema[items_column], (pl.List, pl.Array)):
+        raise ValueError(f"{path}: column {items_column!r} has type {schema[items_column]}, expected a list of item ids")
+    if id_column is None:
+        id_column = next((c for c in ID_COLUMNS if c in schema), None)
+    elif id_column not in schema:
+        raise ValueError(f"{path}: no column {id_column!r} (columns: {names})")
+    columns = [items_column] + ([id_column] if id_column else [])
+    first = 0
+    try:
+        for batch in handle.iter_batches(batch_size=chunk_size, columns=columns):
+            frame = pl.from_arrow(batch)
+            ids = frame[id_column] if id_column else pl.Series(np.arange(first, first + frame.height, dtype=np.int64))
+            first += frame.height
+            yield ids.alias("id"), frame[items_column].cast(pl.List(pl.String)).alias("items")
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"{path}: cannot read rows after row {first} ({exc})") from None

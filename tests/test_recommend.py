@@ -1,0 +1,249 @@
+"""Batch scoring: the blocked top-k kernel and the session recommender against the slow
+references in tests/naive.py, the output frame, bad input, and the `item2vec recommend` CLI."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import naive
+from item2vec import Item2Vec, topk
+from item2vec.recommend import (SCORERS, Recommender, encode_sessions, query_vectors, recommend_batch,
+                                recommend_top_k)
+
+FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
+
+
+@pytest.fixture(scope="module")
+def trained(synthetic):
+    return Item2Vec(**FAST).fit(synthetic.sessions())
+
+
+@pytest.fixture(scope="module")
+def sessions(synthetic):
+    return synthetic.sessions()[:400]
+
+
+def integer_model(trained, tmp_path, seed=0):
+    """The trained model with small integer vectors: every dot product is exact in float32, so
+    fast and naive scores must agree bit for bit, ties included (and there are many)."""
+    trained.save(tmp_path / "m")
+    rng = np.random.default_rng(seed)
+    shape = trained.vectors.shape
+    np.save(tmp_path / "m" / "vectors.npy", rng.integers(-2, 3, shape).astype(np.float32))
+    np.save(tmp_path / "m" / "output_vectors.npy", rng.integers(-2, 3, shape).astype(np.float32))
+    return Item2Vec.load(tmp_path / "m")
+
+
+# ---- the kernel ---------------------------------------------------------------------------------
+
+@st.composite
+def top_k_problems(draw):
+    n_queries = draw(st.integers(0, 12))
+    n_items = draw(st.integers(1, 40))
+    dim = draw(st.integers(1, 4))
+    values = st.integers(-3, 3)
+    queries = np.array(draw(st.lists(st.lists(values, min_size=dim, max_size=dim),
+                                     min_size=n_queries, max_size=n_queries)), dtype=np.float32).reshape(n_queries, dim)
+    items = np.array(draw(st.lists(st.lists(values, min_size=dim, max_size=dim),
+                                   min_size=n_items, max_size=n_items)), dtype=np.float32)
+    exclude = [draw(st.lists(st.integers(0, n_items - 1), max_size=6)) for _ in range(n_queries)]
+    allowed = draw(st.none() | st.lists(st.booleans(), min_size=n_items, max_size=n_items))
+    k = draw(st.integers(1, n_items + 3))
+    return queries, items, exclude, allowed, k
+
+
+@settings(max_examples=150, deadline=None)
+@given(top_k_problems(), st.sampled_from([1, 2]), st.sampled_from([(2, 3), (5, 7), (256, 4096)]))
+def test_top_k_inner_equals_naive_exactly(problem, workers, tiles):
+    queries, items, exclude, allowed, k = problem
+    offsets = np.concatenate(([0], np.cumsum([len(e) for e in exclude]))).astype(np.int64)
+    flat = np.array([i for e in exclude for i in e], dtype=np.int32)
+    with pytest.MonkeyPatch.context() as patch:  # small tiles and chunks exercise every boundary
+        patch.setattr(topk, "ROWS_PER_TASK", tiles[0])
+        patch.setattr(topk, "ITEMS_PER_TILE", tiles[1])
+        ids, scores = topk.top_k_inner(queries, items, k, exclude=(flat, offsets),
+                                       allowed=None if allowed is None else np.array(allowed), workers=workers)
+    want_ids, want_scores = naive.top_k_inner(queries, items, k, exclude, allowed)
+    assert ids.tolist() == want_ids
+    assert scores.tolist() == want_scores
+
+
+@settings(max_examples=60, deadline=None)
+@given(top_k_problems())
+def test_max_inner_equals_naive(problem):
+    queries, items, _, _, _ = problem
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(topk, "ROWS_PER_TASK", 3)
+        patch.setattr(topk, "ITEMS_PER_TILE", 5)
+        best = topk.max_inner(queries, items, workers=2)
+    assert best.tolist() == [max(float(q @ row) for row in items) for q in queries]
+
+
+def test_top_k_inner_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="same width"):
+        topk.top_k_inner(np.zeros((2, 3)), np.zeros((4, 2)), 1)
+    with pytest.raises(ValueError, match="allowed mask"):
+        topk.top_k_inner(np.zeros((2, 3)), np.zeros((4, 3)), 1, allowed=np.ones(3, bool))
+
+
+# ---- sessions -> recommendations ----------------------------------------------------------------
+
+@pytest.mark.parametrize("scorer", SCORERS)
+def test_recommend_top_k_equals_naive_on_integer_vectors(trained, tmp_path, sessions, scorer):
+    model = integer_model(trained, tmp_path)
+    encoded = encode_sessions(model, sessions)
+    decay = 0.5  # powers of two keep the weighted sums exact
+    items, scores = recommend_top_k(model, encoded, k=15, scorer=scorer, n_last=3, decay=decay, batch_size=97)
+    vectors = np.asarray(model.vectors, dtype=np.float64)
+    matrix = vectors if scorer == "sequence" else vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    if scorer == "sequence":
+        matrix = np.asarray(model.output_vectors_, dtype=np.float64)
+    for s, session in enumerate(sessions):
+        rows = [model.index(key) for key in session]
+        query = naive.session_query(rows, vectors, scorer, 3, decay)
+        exact = matrix @ query
+        # cosine scorers divide by norms, so equal-looking scores may differ in the last bit:
+        # check the ranking is a correct top-k up to float error, and the scores match
+        assert np.allclose(scores[s], exact[items[s]], atol=1e-5)
+        candidates = np.setdiff1d(np.arange(len(model)), rows)
+        assert not np.isin(items[s], rows).any()
+        assert scores[s].min() >= np.max(exact[np.setdiff1d(candidates, items[s])]) - 1e-5
+        assert np.all(np.diff(scores[s]) <= 0)
+        if scorer == "sequence":  # exact arithmetic: the naive list, ties to the popular item
+            want, _ = naive.top_k_inner([query], matrix, 15, exclude=[rows])
+            assert items[s].tolist() == want[0]
+
+
+def test_query_vectors_match_the_definition(trained, sessions):
+    encoded = encode_sessions(trained, sessions)
+    vectors = np.asarray(trained.vectors, dtype=np.float64)
+    for scorer in SCORERS:
+        queries, _ = query_vectors(trained, encoded, scorer, n_last=4, decay=0.6)
+        for s in range(0, len(sessions), 37):
+            rows = [trained.index(key) for key in sessions[s]]
+            assert np.allclose(queries[s], naive.session_query(rows, vectors, scorer, 4, 0.6), atol=1e-5)
+
+
+def test_polars_encoding_equals_python_encoding(trained, sessions):
+    mixed = sessions[:50] + [[], ["nope", sessions[0][0], None], [sessions[1][0], 12345]]
+    python = encode_sessions(trained, [[x for x in s if x is not None] for s in mixed])
+    frame = encode_sessions(trained, pl.Series([[None if x is None else str(x) for x in s] for s in mixed]))
+    assert np.array_equal(python.items, frame.items) and np.array_equal(python.offsets, frame.offsets)
+    assert python.n_unknown == 2 and frame.n_unknown == 3  # the null item counts as unknown too
+
+
+def test_recommend_batch_frame(trained, sessions):
+    batch = sessions[:30] + [["unknown-1", "unknown-2"], []]
+    frame = recommend_batch(trained, batch, k=7, ids=[f"s{i}" for i in range(len(batch))])
+    assert frame.columns == ["id", "rank", "item", "score", "fallback"]
+    assert frame.height == 7 * len(batch)
+    assert frame.group_by("id").agg(pl.col("rank")).sort("id")["rank"].to_list() == [list(range(1, 8))] * len(batch)
+    fallback = frame.filter(pl.col("fallback"))
+    assert set(fallback["id"]) == {"s30", "s31"} and fallback["score"].null_count() == 14
+    popular = list(trained.index_to_key[:7])
+    assert fallback.filter(pl.col("id") == "s30")["item"].to_list() == popular
+    for s, session in enumerate(sessions[:30]):
+        assert not set(frame.filter(pl.col("id") == f"s{s}")["item"]) & set(session)
+
+
+def test_keep_seen_allow_and_deny(trained, sessions):
+    session = sessions[0]
+    kept = recommend_batch(trained, [session], k=len(trained), exclude_seen=False)
+    assert set(session) <= set(kept["item"]) and kept.height == len(trained)
+    allow = list(trained.index_to_key[10:40]) + ["not-an-item"]
+    deny = list(trained.index_to_key[10:15])
+    recommender = Recommender(trained, k=30, allow=allow, deny=deny)
+    frame, stats = recommender.recommend([session, []])
+    assert recommender.ignored_filter_keys == 1
+    allowed = set(allow[:-1]) - set(deny) - set(session)
+    got = set(frame.filter(pl.col("id") == 0)["item"])
+    assert got == allowed and stats.short_sessions == 2  # fewer than 30 candidates in both
+    assert frame.filter(pl.col("id") == 1)["item"].to_list() == list(trained.index_to_key[15:40])
+
+
+def test_bad_options_and_empty_input(trained):
+    with pytest.raises(ValueError, match="catalogue size"):
+        recommend_batch(trained, [["a"]], k=len(trained) + 1)
+    with pytest.raises(ValueError, match="unknown scorer"):
+        recommend_batch(trained, [["a"]], scorer="best")
+    with pytest.raises(ValueError, match="no item known"):
+        Recommender(trained, allow=["zzz"])
+    with pytest.raises(ValueError, match="leave no item"):
+        Recommender(trained, k=1, deny=trained.index_to_key)
+    with pytest.raises(ValueError, match="is a string"):
+        recommend_batch(trained, ["item_1 item_2"])
+    assert recommend_batch(trained, [], k=3).height == 0
+
+
+# ---- CLI ------------------------------------------------------------------------------------------
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def saved(trained, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "m"
+    trained.save(path)
+    return path
+
+
+def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessions, tmp_path):
+    batch = sessions[:200] + [["never-seen"], []]
+    text = tmp_path / "sessions.txt"
+    text.write_text("\n".join(" ".join(s) for s in batch) + "\n")
+    parquet = tmp_path / "sessions.parquet"
+    pl.DataFrame({"session_id": [f"x{i}" for i in range(len(batch))], "items": batch}).write_parquet(parquet)
+    want = recommend_batch(trained, batch, k=5, scorer="sequence")
+    for source, ids in ((text, pl.Series(range(len(batch)))), (parquet, pl.Series([f"x{i}" for i in range(len(batch))]))):
+        out = tmp_path / "recs.parquet"
+        result = run_cli("recommend", saved, "--sessions", source, "--out", out, "--k", 5, "--scorer", "sequence",
+                         "--chunk-size", 37, "--no-progress")
+        assert result.returncode == 0, result.stderr
+        assert "1 item occurrence(s) unknown" in result.stderr and "1 session(s) had no known item" not in result.stderr
+        got = pl.read_parquet(out)
+        expected = want.with_columns(pl.col("id").map_elements(lambda i, ids=ids: ids[i], return_dtype=ids.dtype))
+        assert got.equals(expected)
+
+
+def test_cli_leaves_no_partial_file(saved, sessions, tmp_path):
+    source = tmp_path / "sessions.txt"
+    source.write_bytes(("\n".join(" ".join(s) for s in sessions) + "\n").encode() + b"\xff\xfe broken\n")
+    out = tmp_path / "recs.parquet"
+    result = run_cli("recommend", saved, "--sessions", source, "--out", out, "--chunk-size", 50, "--no-progress")
+    assert result.returncode == 2 and "not valid UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == [source]  # neither the output nor a temporary file
+
+
+def test_cli_errors(saved, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    result = run_cli("recommend", saved, "--sessions", empty, "--out", tmp_path / "r.parquet")
+    assert result.returncode == 2 and "no rows" in result.stderr
+    wrong = tmp_path / "wrong.parquet"
+    pl.DataFrame({"a": [1], "b": ["x"]}).write_parquet(wrong)
+    result = run_cli("recommend", saved, "--sessions", wrong, "--out", tmp_path / "r.parquet")
+    assert result.returncode == 2 and "--items-col" in result.stderr
+    future = tmp_path / "future"
+    subprocess.run(["cp", "-r", str(saved), str(future)], check=True)
+    meta = json.loads((future / "config.json").read_text())
+    (future / "config.json").write_text(json.dumps({**meta, "format_version": 99}))
+    result = run_cli("recommend", future, "--sessions", empty, "--out", tmp_path / "r.parquet")
+    assert result.returncode == 2 and "format version 99" in result.stderr
+    assert not (tmp_path / "r.parquet").exists()
+
+
+def test_cli_similar(saved, trained):
+    key = trained.index_to_key[3]
+    result = run_cli("similar", saved, key, "--k", 4)
+    assert result.returncode == 0
+    for neighbour, _ in trained.similar(key, 4):
+        assert neighbour in result.stdout
+    assert run_cli("similar", saved, "no-such-item").returncode == 2
