@@ -132,7 +132,7 @@ def lookalike(users: pl.Series, vectors: np.ndarray, seeds: Iterable, size: int,
     wanted = pl.Series("seed", list(seeds)).cast(pl.String).unique()
     if len(wanted) == 0:
         raise ValueError("the seed list is empty")
-    is_seed = users.cast(pl.String).is_in(wanted).to_numpy()
+    is_seed = users.cast(pl.String).is_in(wanted.implode()).to_numpy()
     n_found = int(users.cast(pl.String).filter(is_seed).n_unique())
     if n_found == 0:
         raise ValueError(f"none of the {len(wanted)} seed users has a user vector")
