@@ -155,3 +155,72 @@ def lookalike(vectors, seed_rows, size, method):
         score = vector @ centroid if method == "centroid" else max(vector @ s for s in seeds)
         scored.append((-score, row))
     return [row for _, row in sorted(scored)[:size]]
+
+
+# ---- text corpora (issue 4) -------------------------------------------------------------------
+
+_DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def text8_line_tokens(line: str) -> list[str]:
+    """text8 cleaning one character at a time: tags and HTML entities dropped, ASCII letters
+    lowercased, each digit a word, anything else a separator."""
+    import re
+
+    line = re.sub(rb"<[^>\n]{0,998}>", b" ", line.encode("utf-8")).decode("utf-8")  # tags: <= 1000 bytes
+    line = re.sub(r"&(?:[A-Za-z]+|#[0-9]+|#[xX][0-9A-Fa-f]+);", " ", line)
+    tokens, word = [], ""
+    for ch in line:
+        if "A" <= ch <= "Z":
+            ch = chr(ord(ch) + 32)
+        if "a" <= ch <= "z":
+            word += ch
+            continue
+        if word:
+            tokens.append(word)
+            word = ""
+        if "0" <= ch <= "9":
+            tokens.append(_DIGIT_NAMES[int(ch)])
+    if word:
+        tokens.append(word)
+    return tokens
+
+
+def text_sentences(data: bytes, tokenize: str, max_sentence_length: int) -> list[list[str]]:
+    """A whole file's bytes -> sentences: one per non-empty ``\\n`` line, cut into pieces of at
+    most ``max_sentence_length`` tokens."""
+    tokenizers = {"whitespace": str.split, "lowercase": lambda line: line.lower().split(),
+                  "text8": text8_line_tokens}
+    sentences = []
+    for line in data.decode("utf-8").split("\n"):
+        tokens = tokenizers[tokenize](line)
+        for start in range(0, len(tokens), max_sentence_length):
+            sentences.append(tokens[start:start + max_sentence_length])
+    return sentences
+
+
+def word2phrase_pass(sentences: list[list[str]], threshold: float, min_count: int) -> list[list[str]]:
+    """One pass of word2phrase.c, sentence by sentence (no bigram crosses a sentence)."""
+    from collections import Counter
+
+    unigrams, bigrams = Counter(), Counter()
+    for sentence in sentences:
+        unigrams.update(sentence)
+        bigrams.update(zip(sentence, sentence[1:]))
+    n = sum(unigrams.values())
+    result = []
+    for sentence in sentences:
+        out, previous_joined = [], False
+        for i, word in enumerate(sentence):
+            if i > 0 and not previous_joined:
+                a, pa, pb = sentence[i - 1], unigrams[sentence[i - 1]], unigrams[word]
+                if pa >= min_count and pb >= min_count:
+                    score = (bigrams[a, word] - min_count) * n / (pa * pb)
+                    if score > threshold:
+                        out[-1] = out[-1] + "_" + word
+                        previous_joined = True
+                        continue
+            out.append(word)
+            previous_joined = False
+        result.append(out)
+    return result

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from .app import app, fail
 from .options import hyperparameter_options
+from .text import Tokenize, read_text
 
 console = Console(stderr=True)
 
@@ -18,7 +19,9 @@ console = Console(stderr=True)
 @hyperparameter_options
 def train(
     out: Annotated[Path, typer.Option(help="Model directory to write (replaced atomically).")],
-    text: Annotated[Optional[Path], typer.Option(help="Whitespace-tokenised file, one sentence or session per line (.gz ok).")] = None,
+    text: Annotated[Optional[Path], typer.Option(help="Text file, one sentence or session per line (.gz ok); see --tokenize.")] = None,
+    tokenize: Tokenize = "whitespace",
+    phrases: Annotated[int, typer.Option(help="--text: passes of word2phrase phrase detection before training (0 = none).")] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     *, hyper: dict,
 ):
@@ -30,9 +33,7 @@ def train(
         fail("give the training data with --text FILE")
     model = Item2Vec(**hyper)
     model._validate_params()  # fail on bad options before reading a large file
-    corpus = Corpus.from_file(text)
-    console.print(f"read {text}: {len(corpus):,} sentences, {corpus.n_tokens:,} tokens, "
-                  f"{len(corpus.vocab):,} distinct items")
+    corpus = read_text(text, tokenize, phrases)
     model.fit(corpus, progress=progress)
     model.save(out)
     last = model.training_log_[-1]
