@@ -224,3 +224,110 @@ def word2phrase_pass(sentences: list[list[str]], threshold: float, min_count: in
             previous_joined = False
         result.append(out)
     return result
+
+
+# ---- event logs to sessions (item2vec.sessions) ------------------------------------------------
+
+def sessionise_events(events, *, by_session=False, gap=None, max_duration=None, event_types=None,
+                      event_weights=None, keep_last=None):
+    """The per-user steps, one event at a time. ``events``: dicts with ``user``, ``item``,
+    ``time`` (integer microseconds) and optionally ``session``, ``event``, in source order.
+
+    Returns sessions as dicts: ``user`` and ``session`` of their first event, and ``events``, a
+    list of ``(row, item, time, weight)``. Definitions (the spec the fast code must meet): rows
+    with a null key/item/time are dropped; each key's events are ordered by time, ties in source
+    order; a new session starts after a gap *greater* than ``gap`` (never with session ids) and
+    whenever ``(time - session start) // max_duration`` changes; then event types are filtered,
+    runs of one item collapse into their first event with the run's largest weight, and only the
+    last ``keep_last`` events stay. Sessions left empty are dropped."""
+    key = "session" if by_session else "user"
+    groups = {}
+    for row, event in enumerate(events):
+        if event.get(key) is None or event["item"] is None or event["time"] is None:
+            continue
+        groups.setdefault(event[key], []).append((row, event))
+    sessions = []
+    for rows in groups.values():
+        rows.sort(key=lambda pair: pair[1]["time"])  # sort is stable: ties keep source order
+        pieces, previous = [], None
+        for row, event in rows:
+            t = event["time"]
+            if previous is None or (not by_session and gap is not None and t - previous > gap):
+                pieces.append([(row, event)])
+                start, window = t, 0
+            elif max_duration is not None and (t - start) // max_duration != window:
+                window = (t - start) // max_duration
+                pieces.append([(row, event)])
+            else:
+                pieces[-1].append((row, event))
+            previous = t
+        for piece in pieces:
+            first = piece[0][1]
+            kept = []
+            for row, event in piece:
+                if event_types is not None and event.get("event") not in event_types:
+                    continue
+                weight = 1.0 if event_weights is None else event_weights.get(event.get("event"), 1.0)
+                if kept and kept[-1][1] == event["item"]:
+                    last = kept[-1]
+                    kept[-1] = (last[0], last[1], last[2], max(last[3], weight))
+                else:
+                    kept.append((row, event["item"], event["time"], weight))
+            if keep_last is not None:
+                kept = kept[-keep_last:]
+            if kept:
+                sessions.append({"user": first.get("user"), "session": first.get("session"), "events": kept})
+    return sessions
+
+
+def clean_sessions(sessions, *, min_item_count=1, min_length=2, iterate=False):
+    """Drop events of items with fewer than ``min_item_count`` events, then sessions shorter than
+    ``min_length``; with ``iterate``, again until a pass drops no item."""
+    first_pass = True
+    while True:
+        counts = {}
+        for session in sessions:
+            for _, item, _, _ in session["events"]:
+                counts[item] = counts.get(item, 0) + 1
+        rare = {item for item, n in counts.items() if n < min_item_count}
+        sessions = [dict(s, events=[e for e in s["events"] if e[1] not in rare]) for s in sessions]
+        sessions = [s for s in sessions if s["events"]]
+        if not first_pass and not rare:
+            return sessions
+        first_pass = False
+        sessions = [s for s in sessions if len(s["events"]) >= min_length]
+        if not iterate:
+            return sessions
+
+
+def chronological(sessions):
+    """Sessions ordered by (start time, source row of the first event)."""
+    return sorted(sessions, key=lambda s: (s["events"][0][2], s["events"][0][0]))
+
+
+def naive_sessionize(events, *, min_item_count=1, min_length=2, iterate=False, **steps):
+    return chronological(clean_sessions(sessionise_events(events, **steps), min_item_count=min_item_count,
+                                        min_length=min_length, iterate=iterate))
+
+
+def naive_temporal_split(events, cutoff, *, min_item_count=1, min_length=2, iterate=False, **steps):
+    """Sessions ending before ``cutoff`` train (then cleaned), sessions starting at or after it
+    test (items unseen in training removed, then ``min_length``); the rest are dropped."""
+    sessions = sessionise_events(events, **steps)
+    train = [s for s in sessions if s["events"][-1][2] < cutoff]
+    test = [s for s in sessions if s["events"][0][2] >= cutoff]
+    train = clean_sessions(train, min_item_count=min_item_count, min_length=min_length, iterate=iterate)
+    known = {e[1] for s in train for e in s["events"]}
+    test = [dict(s, events=[e for e in s["events"] if e[1] in known]) for s in test]
+    test = [s for s in test if len(s["events"]) >= min_length]
+    return chronological(train), chronological(test)
+
+
+def naive_leave_last_out(events, **options):
+    """Training: every session without its last event; test: the sessions whose last item occurs
+    in training."""
+    sessions = naive_sessionize(events, **options)
+    train = [dict(s, events=s["events"][:-1]) for s in sessions if len(s["events"]) > 1]
+    known = {e[1] for s in train for e in s["events"]}
+    test = [s for s in sessions if s["events"][-1][1] in known]
+    return chronological(train), test

@@ -2,6 +2,7 @@
 
 ``@hyperparameter_options`` appends one Typer option per ``Item2Vec`` hyperparameter (defaults
 from ``item2vec.config``) to a command and hands them to it as a single ``hyper`` dict.
+``option_group`` builds such decorators for other option families (``cli/session_options.py``).
 """
 
 from __future__ import annotations
@@ -35,23 +36,31 @@ _OPTIONS = {  # name: (type, default, help, flag declarations)
 }
 
 
-def hyperparameter_options(command):
-    """Decorate a command taking ``hyper: dict`` so the CLI shows one option per hyperparameter."""
-    signature = inspect.signature(command)
-    hints = typing.get_type_hints(command, include_extras=True)
-    own = [p.replace(annotation=hints.get(p.name, p.annotation))
-           for p in signature.parameters.values() if p.name != "hyper"]
-    added = []
-    for name, (kind, default, help_text, decls) in _OPTIONS.items():
-        option = typer.Option(*decls, help=help_text, rich_help_panel=_PANEL)
-        added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                       annotation=Annotated[kind, option]))
+def option_group(param: str, options: dict, panel: str, build=dict):
+    """Decorator factory: append one Typer option per entry of ``options`` (``name: (type, default,
+    help, flag declarations)``) to a command, and pass their values to it as ``param=build(values)``.
+    Groups stack: a command may take several (e.g. hyperparameters and event-log options)."""
+    def decorate(command):
+        signature = inspect.signature(command)
+        hints = typing.get_type_hints(command, include_extras=True)
+        own = [p.replace(annotation=hints.get(p.name, p.annotation))
+               for p in signature.parameters.values() if p.name != param]
+        added = []
+        for name, (kind, default, help_text, decls) in options.items():
+            option = typer.Option(*decls, help=help_text, rich_help_panel=panel)
+            added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                           annotation=Annotated[kind, option]))
 
-    @functools.wraps(command)
-    def wrapper(**kwargs):
-        hyper = {name: kwargs.pop(name) for name in _OPTIONS}
-        return command(hyper=hyper, **kwargs)
+        @functools.wraps(command)
+        def wrapper(**kwargs):
+            values = {name: kwargs.pop(name) for name in options}
+            return command(**{param: build(values)}, **kwargs)
 
-    wrapper.__signature__ = signature.replace(parameters=own + added)
-    wrapper.__annotations__ = {**{p.name: p.annotation for p in own}, **{p.name: p.annotation for p in added}}
-    return wrapper
+        wrapper.__signature__ = signature.replace(parameters=own + added)
+        wrapper.__annotations__ = {p.name: p.annotation for p in own + added}
+        return wrapper
+    return decorate
+
+
+#: Decorate a command taking ``hyper: dict`` so the CLI shows one option per hyperparameter.
+hyperparameter_options = option_group("hyper", _OPTIONS, _PANEL)

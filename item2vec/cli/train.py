@@ -10,6 +10,7 @@ from rich.console import Console
 
 from .app import app, fail
 from .options import hyperparameter_options
+from .session_options import EventSpec, session_options
 from .text import Tokenize, read_text
 
 console = Console(stderr=True)
@@ -17,23 +18,32 @@ console = Console(stderr=True)
 
 @app.command()
 @hyperparameter_options
+@session_options
 def train(
     out: Annotated[Path, typer.Option(help="Model directory to write (replaced atomically).")],
     text: Annotated[Optional[Path], typer.Option(help="Text file, one sentence or session per line (.gz ok); see --tokenize.")] = None,
     tokenize: Tokenize = "whitespace",
     phrases: Annotated[int, typer.Option(help="--text: passes of word2phrase phrase detection before training (0 = none).")] = 0,
+    events: Annotated[Optional[Path], typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet), sessionised with the event-log options.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    *, hyper: dict,
+    *, hyper: dict, events_spec: EventSpec,
 ):
     """Train item vectors and save the model directory."""
     from ..corpus import Corpus
     from ..model import Item2Vec
 
-    if text is None:
-        fail("give the training data with --text FILE")
+    if (text is None) == (events is None):
+        fail("give the training data with --text FILE or --events FILE")
     model = Item2Vec(**hyper)
     model._validate_params()  # fail on bad options before reading a large file
-    corpus = read_text(text, tokenize, phrases)
+    if text is not None:
+        corpus = read_text(text, tokenize, phrases)
+    else:
+        from ..sessions import sessionize
+        sessions = sessionize(events, events_spec.fmt, events_spec.options)
+        for line in sessions.summary.lines():
+            console.print(line)
+        corpus = sessions.corpus()
     model.fit(corpus, progress=progress)
     model.save(out)
     last = model.training_log_[-1]

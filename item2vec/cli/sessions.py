@@ -1,0 +1,54 @@
+"""``item2vec sessions``: an event log to a Parquet file of sessions, optionally split for evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .app import app, fail
+from .session_options import EventSpec, session_options
+
+console = Console(stderr=True, soft_wrap=True)
+
+
+@app.command()
+@session_options
+def sessions(
+    events: Annotated[Path, typer.Argument(help="Event log: CSV/TSV (.gz ok) or Parquet.")],
+    out: Annotated[Path, typer.Option(help="Parquet file of sessions (the training sessions with a split).")],
+    test_out: Annotated[Optional[Path], typer.Option(help="With a split: Parquet file of the test sessions.")] = None,
+    split_at: Annotated[Optional[str], typer.Option(help="Temporal split: sessions ending before this ISO 8601 time train, those starting at or after it test.")] = None,
+    test_days: Annotated[Optional[float], typer.Option(help="Temporal split at this many days before the last event.")] = None,
+    leave_last_out: Annotated[bool, typer.Option(help="Hold out the last event of every session (test keeps whole sessions).")] = False,
+    *, events_spec: EventSpec,
+):
+    """Turn an event log into sessions: one row per session with its items, start, end and length."""
+    from ..sessions import leave_last_out as hold_out_last
+    from ..sessions import sessionize, temporal_split
+
+    n_splits = (split_at is not None) + (test_days is not None) + leave_last_out
+    if n_splits > 1:
+        fail("choose one split: --split-at, --test-days or --leave-last-out")
+    if (n_splits == 1) != (test_out is not None):
+        fail("--test-out goes with a split (--split-at, --test-days or --leave-last-out) and a split needs it")
+    fmt, options = events_spec.fmt, events_spec.options
+    if leave_last_out:
+        result = hold_out_last(events, fmt, options)
+    elif n_splits:
+        result = temporal_split(events, fmt, options, cutoff=split_at, last_days=test_days)
+    else:
+        result = sessionize(events, fmt, options)
+    for line in result.summary.lines():
+        console.print(line)
+    if n_splits:
+        result.train.write_parquet(out)
+        result.test.write_parquet(test_out)
+        cut = f" (cutoff {result.cutoff.isoformat()})" if result.cutoff else ""
+        console.print(f"wrote {out} ({len(result.train):,} training sessions) and {test_out} "
+                      f"({len(result.test):,} test sessions){cut}")
+    else:
+        result.write_parquet(out)
+        console.print(f"wrote {out}: {len(result):,} sessions, {result.n_events:,} events")
