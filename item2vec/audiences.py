@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 
 from .topk import max_inner
 
@@ -81,6 +80,8 @@ def user_vectors(model, events: pl.DataFrame | pl.LazyFrame, user_col: str = "us
     known = table.filter(pl.col("row").is_not_null() & pl.col("weight").is_not_null())
     if known.height == 0:
         raise ValueError(f"none of the {table.height} events is on an item the model knows")
+    import scipy.sparse as sp  # here, not at the top: the CLI imports this module at start-up
+
     code = (known["user"].rank("dense") - 1).to_numpy().astype(np.int64)
     ids = known["user"].unique().sort()
     weights = sp.csr_matrix((known["weight"].to_numpy().astype(np.float32),
@@ -94,6 +95,26 @@ def user_vectors(model, events: pl.DataFrame | pl.LazyFrame, user_col: str = "us
         "vector": pl.Series(vectors, dtype=pl.Array(pl.Float32, vectors.shape[1])),
     })
     return frame, UserVectorStats(table.height, table.height - known.height, len(ids), all_users - len(ids))
+
+
+def user_vectors_from_log(model, source, fmt, event_types: Iterable[str] | None = None,
+                          event_weights: Mapping[str, float] | None = None,
+                          half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS) -> tuple[pl.DataFrame, UserVectorStats]:
+    """``user_vectors`` of an event log read exactly as ``item2vec sessions`` reads it (``fmt``:
+    file formats, presets, column mapping, timestamp parsing), optionally keeping only
+    ``event_types``."""
+    from .sessions.read import scan_events
+
+    if fmt.user is None:
+        raise ValueError("user vectors need a user column (--user-col)")
+    if event_types and fmt.event is None:
+        raise ValueError("an event type filter needs the event type column (--event-col)")
+    frame = scan_events(source, fmt).collect()
+    if event_types:
+        frame = frame.filter(pl.col("event").is_in(list(event_types)))
+    frame = frame.with_columns(pl.col("time").cast(pl.Datetime("us")))
+    return user_vectors(model, frame, "user", "item", "time", "event" if fmt.event else None,
+                        event_weights, half_life_days)
 
 
 def _epoch_seconds(column: pl.Expr, dtype) -> pl.Expr:
@@ -129,6 +150,7 @@ def lookalike(users: pl.Series, vectors: np.ndarray, seeds: Iterable, size: int,
     if method not in METHODS:
         raise ValueError(f"unknown lookalike method {method!r}; choose one of {', '.join(METHODS)}")
     _check_size(size)
+    _check_users(users, vectors)
     wanted = pl.Series("seed", list(seeds)).cast(pl.String).unique()
     if len(wanted) == 0:
         raise ValueError("the seed list is empty")
@@ -151,6 +173,9 @@ def campaign_audience(model, users: pl.Series, vectors: np.ndarray, items: Itera
     mean unit vector of a campaign's items; a frame ``user, rank, score`` and the number of
     campaign items unknown to the model (ignored; an error if none is known)."""
     _check_size(size)
+    _check_users(users, vectors)
+    if vectors.shape[1] != model.vector_size_:
+        raise ValueError(f"user vectors have {vectors.shape[1]} dimensions but the model has {model.vector_size_}")
     keys = [k if isinstance(k, str) else str(k) for k in items]
     rows = [model.key_to_index[k] for k in keys if k in model.key_to_index]
     if not rows:
@@ -162,6 +187,11 @@ def campaign_audience(model, users: pl.Series, vectors: np.ndarray, items: Itera
 def _check_size(size) -> None:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"audience size must be a positive integer, got {size!r}")
+
+
+def _check_users(users: pl.Series, vectors: np.ndarray) -> None:
+    if vectors.ndim != 2 or len(users) != len(vectors):
+        raise ValueError(f"{len(users)} user ids for {len(vectors)} vectors")
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Sessions files read in bounded chunks, for batch jobs over more sessions than fit in memory.
 
 Two formats: a whitespace-separated text file with one session per line (``.gz`` accepted; a
-blank line is an empty session), or a Parquet file with a list column of item ids, such as the
-sessions file ``item2vec sessions`` writes. Every chunk is ``(ids, sessions)``: two Polars Series
+blank line is an empty session), or a Parquet file with a list column of item ids (``items`` if there
+are several), such as the sessions file ``item2vec sessions`` writes. Every chunk is ``(ids, sessions)``: two Polars Series
 of equal length, ``sessions`` a list-of-strings column. A session's id is its id column (Parquet)
 or its 0-based position in the file.
 """
@@ -20,6 +20,8 @@ import pyarrow.parquet as pq
 
 from .corpus import read_lines
 
+#: The list column used when a Parquet file has several (``item2vec sessions`` also writes ``weights``).
+ITEMS_COLUMN = "items"
 #: Id columns looked for (in this order) when a Parquet file's id column is not given.
 ID_COLUMNS = ("session_id", "user_id", "id")
 
@@ -51,6 +53,26 @@ def iter_session_chunks(path, chunk_size: int = 65_536, items_column: str | None
         first += len(chunk)
 
 
+def event_histories(source, fmt, options, per: str = "user") -> tuple[pl.Series, pl.Series, list[str]]:
+    """Sessions of an event log, sessionised as ``item2vec sessions`` does (``fmt``, ``options``):
+    ``(ids, sessions, summary lines)``. ``per="user"`` joins each user's sessions in time order
+    into one history (id: the user id), ``per="session"`` keeps them apart (id: the session's
+    position in time order, as in the sessions Parquet file)."""
+    from .sessions import sessionize
+
+    if per not in ("user", "session"):
+        raise ValueError(f"per must be 'user' or 'session', got {per!r}")
+    result = sessionize(source, fmt, options)
+    frame = result.frame()
+    if per == "session":
+        return frame["session_id"].alias("id"), frame["items"], result.summary.lines()
+    if "user_id" not in frame.columns:
+        raise ValueError("recommendations per user need a user column (--user-col); or use --per session")
+    users = frame.group_by("user_id", maintain_order=True).agg(
+        pl.col("items").list.explode(keep_nulls=False, empty_as_null=False))
+    return users["user_id"].alias("id"), users["items"], result.summary.lines()
+
+
 def _open_parquet(path) -> pq.ParquetFile:
     if not Path(path).exists():
         raise FileNotFoundError(f"file not found: {path}")
@@ -66,6 +88,8 @@ def _parquet_chunks(path, chunk_size, items_column, id_column):
     names = ", ".join(schema)
     if items_column is None:
         lists = [name for name, dtype in schema.items() if isinstance(dtype, (pl.List, pl.Array))]
+        if ITEMS_COLUMN in lists:
+            lists = [ITEMS_COLUMN]
         if len(lists) != 1:
             raise ValueError(f"{path}: cannot tell which column holds the sessions' items "
                              f"(list columns: {', '.join(lists) or 'none'}); give --items-col")

@@ -126,6 +126,25 @@ def run_cli(*args):
                           capture_output=True, text=True)
 
 
+def test_cli_users_reads_event_logs_like_the_python_api(trained, events, tmp_path):
+    trained.save(tmp_path / "m")
+    log = tmp_path / "events.csv.gz"
+    events.with_columns(pl.when(pl.int_range(pl.len()) % 50 == 0).then(pl.lit("ghost-item"))
+                        .otherwise(pl.col("item_id")).alias("item_id")).write_csv(tmp_path / "events.csv")
+    subprocess.run(["gzip", str(tmp_path / "events.csv")], check=True)
+    result = run_cli("users", tmp_path / "m", "--events", log, "--event-col", "event_type",
+                     "--event-weights", "view=1,cart=3,purchase=5", "--half-life-days", 2, "--out", tmp_path / "u.parquet")
+    assert result.returncode == 0, result.stderr
+    assert "120 event(s) on items unknown to the model were skipped" in result.stderr
+    got = pl.read_parquet(tmp_path / "u.parquet")
+    want, _ = user_vectors(trained, events.filter(pl.int_range(pl.len()) % 50 != 0), event_col="event_type",
+                           event_weights=WEIGHTS, half_life_days=2.0)
+    assert got["user"].to_list() == want["user"].to_list() and got["n_events"].equals(want["n_events"])
+    assert np.allclose(got["vector"].to_numpy(), want["vector"].to_numpy(), atol=1e-6)
+    result = run_cli("users", tmp_path / "m", "--events", log, "--item-col", "product", "--out", tmp_path / "x.parquet")
+    assert result.returncode == 2 and "product" in result.stderr and not (tmp_path / "x.parquet").exists()
+
+
 def test_cli_lookalike_and_campaign(trained, users, tmp_path):
     trained.save(tmp_path / "m")
     write_parquet(users, tmp_path / "users.parquet")

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import naive
+from conftest import shared_file
 from item2vec import Item2Vec, topk
 from item2vec.recommend import (SCORERS, Recommender, encode_sessions, query_vectors, recommend_batch,
                                 recommend_top_k)
@@ -199,7 +200,8 @@ def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessio
     text = tmp_path / "sessions.txt"
     text.write_text("\n".join(" ".join(s) for s in batch) + "\n")
     parquet = tmp_path / "sessions.parquet"
-    pl.DataFrame({"session_id": [f"x{i}" for i in range(len(batch))], "items": batch}).write_parquet(parquet)
+    pl.DataFrame({"session_id": [f"x{i}" for i in range(len(batch))], "items": batch,  # as `item2vec sessions` writes
+                  "weights": [[1.0] * len(s) for s in batch]}).write_parquet(parquet)
     want = recommend_batch(trained, batch, k=5, scorer="sequence")
     for source, ids in ((text, pl.Series(range(len(batch)))), (parquet, pl.Series([f"x{i}" for i in range(len(batch))]))):
         out = tmp_path / "recs.parquet"
@@ -210,6 +212,26 @@ def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessio
         got = pl.read_parquet(out)
         expected = want.with_columns(pl.col("id").map_elements(lambda i, ids=ids: ids[i], return_dtype=ids.dtype))
         assert got.equals(expected)
+
+
+@pytest.mark.parametrize("per", ["user", "session"])
+def test_cli_events_match_sessionised_histories(tmp_path, per):
+    from item2vec.session_files import event_histories
+    from item2vec.sessions import SessionOptions, event_format
+
+    log = shared_file("retailrocket_sample_srgtm.tsv.gz")
+    fmt, options = event_format("retailrocket-srgtm"), SessionOptions(min_length=1)
+    ids, histories, _ = event_histories(log, fmt, options, per)
+    if per == "user":  # each user's sessions joined in time order
+        assert ids.n_unique() == len(ids) and histories.list.len().sum() == 8196
+    model = Item2Vec(**FAST).fit(histories.to_list()[::2])  # half the histories: some items unknown
+    model.save(tmp_path / "m")
+    result = run_cli("recommend", tmp_path / "m", "--events", log, "--format", "retailrocket-srgtm", "--min-length", 1,
+                     "--per", per, "--k", 4, "--out", tmp_path / "r.parquet", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "item occurrence(s) unknown to the model were skipped" in result.stderr
+    want = recommend_batch(model, histories, k=4, ids=ids)
+    assert pl.read_parquet(tmp_path / "r.parquet").equals(want)
 
 
 def test_cli_leaves_no_partial_file(saved, sessions, tmp_path):

@@ -12,7 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .. import recommend as rec
+from ..audiences import DEFAULT_HALF_LIFE_DAYS
 from .app import app, fail
+from .session_options import EventSpec, session_options
 
 console = Console(stderr=True)
 
@@ -33,10 +35,13 @@ def _read_ids(path: Path) -> list[str]:
 
 
 @app.command()
+@session_options
 def recommend(
     model: Model,
     out: Annotated[Path, typer.Option(help="Parquet file to write: id, rank, item, score, fallback.")],
     sessions: Annotated[Optional[Path], typer.Option(help="Sessions: text (one per line, items separated by whitespace, .gz ok) or Parquet with a list column.")] = None,
+    events: Annotated[Optional[Path], typer.Option(help="Instead of --sessions: an event log, sessionised with the event-log options.")] = None,
+    per: Annotated[str, typer.Option(help="--events: one list per user (their sessions joined in time order) or per session.")] = "user",
     k: Annotated[int, typer.Option(help="Items per session.")] = rec.DEFAULT_K,
     scorer: Annotated[str, typer.Option(help=f"One of {', '.join(rec.SCORERS)}.")] = rec.DEFAULT_SCORER,
     n_last: Annotated[int, typer.Option(help="Recent items the mean/sequence scorers use.")] = rec.DEFAULT_N_LAST,
@@ -49,32 +54,47 @@ def recommend(
     chunk_size: Annotated[int, typer.Option(help="Sessions read, scored and written at a time (bounds memory).")] = rec.BATCH_SIZE,
     workers: Annotated[Optional[int], typer.Option(help="Scoring threads (default: all cores).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    *, events_spec: EventSpec,
 ):
-    """Top-k items for every session of a file, written to Parquet in chunks (atomically)."""
+    """Top-k items for every session (or user) of a file, written to Parquet in chunks (atomically)."""
     from ..files import parquet_chunks
-    from ..session_files import count_sessions, iter_session_chunks
 
-    if sessions is None:
-        fail("give the sessions with --sessions FILE")
+    if (sessions is None) == (events is None):
+        fail("give the sessions with --sessions FILE or an event log with --events FILE")
     recommender = rec.Recommender(_load(model), k=k, scorer=scorer, n_last=n_last, decay=decay,
                                   exclude_seen=not keep_seen,
                                   allow=_read_ids(allow) if allow else None,
                                   deny=_read_ids(deny) if deny else None, workers=workers)
+    total_sessions, chunks = _session_source(sessions, events, per, events_spec, chunk_size, items_col, id_col)
     total = rec.BatchStats()
     columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("sessions"),
                TimeElapsedColumn()]
     with Progress(*columns, console=console, disable=not progress) as bar, parquet_chunks(out) as write:
-        task = bar.add_task("scoring", total=count_sessions(sessions))
-        for ids, chunk in iter_session_chunks(sessions, chunk_size, items_col, id_col):
+        task = bar.add_task("scoring", total=total_sessions)
+        for ids, chunk in chunks:
             frame, stats = recommender.recommend(chunk, ids)
             write(frame)
             total.add(stats)
             bar.advance(task, stats.sessions)
-    console.print(f"wrote {out}: top-{k} for {total.sessions:,} sessions")
+    console.print(f"wrote {out}: top-{k} for {total.sessions:,} {'users' if events and per == 'user' else 'sessions'}")
     _report(total.unknown_items, "item occurrence(s) unknown to the model were skipped")
     _report(total.fallback_sessions, "session(s) had no known item and got the most popular items (fallback=true)")
     _report(total.short_sessions, f"session(s) had fewer than {k} candidates left and got fewer rows")
     _report(recommender.ignored_filter_keys, "allow/deny id(s) unknown to the model were ignored")
+
+
+def _session_source(sessions, events, per, events_spec, chunk_size, items_col, id_col):
+    """``(number of sessions or None, iterator of (ids, sessions) chunks)`` for either input."""
+    from ..session_files import count_sessions, event_histories, iter_session_chunks
+
+    if sessions is not None:
+        return count_sessions(sessions), iter_session_chunks(sessions, chunk_size, items_col, id_col)
+    if chunk_size < 1:
+        raise ValueError(f"--chunk-size must be >= 1, got {chunk_size}")
+    ids, histories, summary = event_histories(events, events_spec.fmt, events_spec.options, per)
+    for line in summary:
+        console.print(line)
+    return len(ids), ((ids[i:i + chunk_size], histories[i:i + chunk_size]) for i in range(0, len(ids), chunk_size))
 
 
 def _report(count: int, message: str) -> None:
@@ -117,6 +137,29 @@ def export(
 
 
 @app.command()
+@session_options
+def users(
+    model: Model,
+    events: Annotated[Path, typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet) read with the event-log options.")],
+    out: Annotated[Path, typer.Option(help="Parquet file to write: user, n_events, vector.")],
+    half_life_days: Annotated[float, typer.Option(help="An event this many days older than the user's latest counts half.")] = DEFAULT_HALF_LIFE_DAYS,
+    *, events_spec: EventSpec,
+):
+    """One vector per user: the recency- and event-type-weighted mean of their items' vectors.
+    Only the column, event-type and event-weight options apply; sessions play no part."""
+    from ..audiences import user_vectors_from_log
+    from ..files import write_parquet
+
+    options = events_spec.options
+    frame, stats = user_vectors_from_log(_load(model), events, events_spec.fmt, options.event_types,
+                                         options.event_weights, half_life_days)
+    write_parquet(frame, out)
+    console.print(f"wrote {out}: {stats.users:,} users from {stats.events:,} events")
+    _report(stats.skipped_events, "event(s) on items unknown to the model were skipped")
+    _report(stats.users_without_known_item, "user(s) had no event on a known item and got no vector")
+
+
+@app.command()
 def lookalike(
     model: Model,
     users: Annotated[Path, typer.Option(help="User vectors written by `item2vec users`.")],
@@ -138,10 +181,7 @@ def lookalike(
         audience, unknown = expand(ids, vectors, _read_ids(seeds), size, method, workers)
         _report(unknown, f"seed id(s) have no vector in {users} and were ignored")
     else:
-        loaded = _load(model)
-        if vectors.shape[1] != loaded.vector_size_:
-            fail(f"{users} holds {vectors.shape[1]}-dimensional vectors but {model} has {loaded.vector_size_}")
-        audience, unknown = campaign_audience(loaded, ids, vectors, _read_ids(items), size)
+        audience, unknown = campaign_audience(_load(model), ids, vectors, _read_ids(items), size)
         _report(unknown, "campaign item id(s) unknown to the model were ignored")
     write_parquet(audience, out)
     console.print(f"wrote {out}: {audience.height:,} users")
