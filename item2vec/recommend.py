@@ -210,6 +210,7 @@ class Recommender:
     def __post_init__(self):
         _check_k(self.k, len(self.model))
         _check_scorer(self.scorer, self.n_last, self.decay)
+        self._keys = pl.Series("item", self.model.index_to_key, dtype=pl.String)
         if self.allow is not None:
             rows = self._rows(self.allow)
             if not len(rows):
@@ -245,12 +246,11 @@ class Recommender:
                                         self.exclude_seen, allowed=self.allowed, workers=self.workers)
         present = (items >= 0).ravel()
         rows = np.repeat(np.arange(n), self.k)[present]
-        keys = pl.Series("item", self.model.index_to_key, dtype=pl.String)
         flat_scores = scores.ravel()[present]
         frame = pl.DataFrame({
             "id": ids.gather(rows),
             "rank": np.tile(np.arange(1, self.k + 1, dtype=np.int32), n)[present],
-            "item": keys.gather(items.ravel()[present]),
+            "item": self._keys.gather(items.ravel()[present]),
             "score": pl.Series("score", flat_scores, dtype=pl.Float32, nan_to_null=True),
             "fallback": encoded.empty[rows],
         })
