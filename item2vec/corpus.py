@@ -20,6 +20,8 @@ import numpy as np
 
 from . import config
 
+_CHUNK = 1 << 22  # tokens per step when counting or remapping, to bound temporary memory
+
 
 @dataclass(frozen=True)
 class Vocab:
@@ -129,16 +131,28 @@ class Corpus:
         """Build from ids into an arbitrary ``keys`` list: counts them, sorts the vocabulary by
         frequency, drops keys that never occur and splits sentences longer than
         ``max_sentence_length`` into consecutive pieces."""
-        codes = np.asarray(codes, dtype=np.int64)
-        offsets = np.asarray(offsets, dtype=np.int64)
-        counts = np.bincount(codes, minlength=len(keys)) if len(codes) else np.zeros(len(keys), np.int64)
+        codes = np.array(codes, dtype=np.int32)
+        if len(codes) and (codes.min() < 0 or codes.max() >= len(keys)):
+            raise ValueError(f"codes must lie in [0, {len(keys)}) (one per key)")
+        return cls._from_owned_codes(codes, offsets, keys, weights, max_sentence_length)
+
+    @classmethod
+    def _from_owned_codes(cls, codes: np.ndarray, offsets, keys: Sequence, weights,
+                          max_sentence_length: int) -> "Corpus":
+        """``from_codes`` for an int32 array the caller gives up: remapped in place, in chunks,
+        so that a corpus of N tokens never needs more than about 4N bytes."""
+        counts = np.zeros(len(keys), dtype=np.int64)
+        for start in range(0, len(codes), _CHUNK):
+            counts += np.bincount(codes[start:start + _CHUNK], minlength=len(keys))
         vocab, old_to_new = Vocab.from_counts(keys, counts)
         n_used = int(np.count_nonzero(vocab.counts))
         vocab = Vocab(vocab.keys[:n_used], vocab.counts[:n_used])
-        tokens = old_to_new[codes] if len(codes) else np.zeros(0, np.int32)
-        offsets = split_long_sentences(drop_empty_sentences(offsets), max_sentence_length)
+        for start in range(0, len(codes), _CHUNK):
+            codes[start:start + _CHUNK] = old_to_new[codes[start:start + _CHUNK]]
+        offsets = split_long_sentences(drop_empty_sentences(np.asarray(offsets, dtype=np.int64)),
+                                       max_sentence_length)
         w = None if weights is None else np.asarray(weights, dtype=np.float32)
-        return cls(tokens.astype(np.int32, copy=False), offsets, vocab, w)
+        return cls(codes, offsets, vocab, w)
 
     @classmethod
     def from_sentences(cls, sentences: Iterable[Sequence],
@@ -166,8 +180,8 @@ class Corpus:
             lengths.append(len(ids))
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=offsets[1:])
-        return cls.from_codes(np.frombuffer(codes, dtype=np.int32), offsets, list(index),
-                              max_sentence_length=max_sentence_length)
+        return cls._from_owned_codes(np.frombuffer(codes, dtype=np.int32), offsets, list(index),
+                                     None, max_sentence_length)
 
     @classmethod
     def from_file(cls, path, max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> "Corpus":

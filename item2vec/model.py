@@ -76,22 +76,24 @@ class Item2Vec:
             corpus = Corpus.from_sentences(corpus)
         if corpus.n_tokens == 0:
             raise ValueError("the corpus is empty: no sentence has any token")
-        pruned = corpus.prune(self.min_count, self.max_final_vocab)
-        if len(pruned.vocab) == 0:
+        vocab, remap = corpus.vocab.prune(self.min_count, self.max_final_vocab)
+        if len(vocab) == 0:
             raise ValueError(f"min_count={self.min_count} removed every item (the most frequent "
                              f"occurs {int(corpus.vocab.counts[0])} times); lower min_count")
         workers = self.workers or os.cpu_count() or 1
+        # uniform in [-1, 1) / vector_size, as gensim 4 initialises (word2vec.c uses half that)
         rng = np.random.default_rng(self.seed)
-        syn0 = ((rng.random((len(pruned.vocab), self.vector_size), dtype=np.float32) - 0.5)
+        syn0 = ((rng.random((len(vocab), self.vector_size), dtype=np.float32) * 2 - 1)
                 / np.float32(self.vector_size))
         syn1 = np.zeros_like(syn0)
-        reports = run(syn0, syn1, pruned, plan(pruned, self.sample, self.ns_exponent, workers),
+        training = plan(corpus, vocab, remap, self.sample, self.ns_exponent, workers)
+        reports = run(syn0, syn1, corpus, training,
                       sg=bool(self.sg), window=int(self.window), shrink_windows=bool(self.shrink_windows),
                       whole_sentence=bool(self.whole_sentence), negative=int(self.negative),
                       alpha=float(self.alpha), min_alpha=float(self.min_alpha), epochs=int(self.epochs),
                       seed=int(self.seed), compute_loss=bool(self.compute_loss),
                       callback=callback, progress=progress)
-        self.vocab_ = pruned.vocab
+        self.vocab_ = vocab
         self.vectors_ = syn0
         self.output_vectors_ = syn1
         self.training_log_ = [_report_dict(r) for r in reports]

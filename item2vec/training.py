@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import Corpus
+from .corpus import Corpus, Vocab
 from .engine.rng import seed_states
 from .engine.sampling import build_alias, keep_thresholds
 from .engine.sgns import train_range
@@ -27,7 +27,7 @@ class EpochReport:
     epochs: int
     loss: float  # summed over every (positive or negative) logistic example, float64
     examples: int  # positive predictions made (context->centre pairs, or CBOW windows)
-    words: int  # raw corpus words processed (before subsampling)
+    words: int  # corpus words processed (after min_count pruning, before subsampling)
     seconds: float
 
     @property
@@ -44,20 +44,26 @@ class EpochReport:
 class TrainingPlan:
     """Everything the kernels need, derived once from a pruned corpus and the hyperparameters."""
 
+    remap: np.ndarray  # corpus id -> row of the trained vocabulary, -1 if pruned
     keep_threshold: np.ndarray
     neg_threshold: np.ndarray
     neg_alias: np.ndarray
     thread_bounds: np.ndarray  # sentence index where each worker's share starts; len workers+1
+    words_per_epoch: int  # corpus tokens that survive pruning
 
 
-def plan(corpus: Corpus, sample: float, ns_exponent: float, workers: int) -> TrainingPlan:
-    neg_threshold, neg_alias = build_alias(corpus.vocab.negative_distribution(ns_exponent))
+def plan(corpus: Corpus, vocab: Vocab, remap: np.ndarray, sample: float, ns_exponent: float,
+         workers: int) -> TrainingPlan:
+    """Tables for training the rows of ``vocab`` (the corpus' vocabulary after pruning, with
+    ``remap`` from corpus ids to its rows) and each worker's share of the sentences."""
+    neg_threshold, neg_alias = build_alias(vocab.negative_distribution(ns_exponent))
     # split sentences into contiguous shares with about the same number of tokens
     targets = np.linspace(0, corpus.n_tokens, workers + 1)
     bounds = np.searchsorted(corpus.offsets, targets, side="left")
     bounds[0], bounds[-1] = 0, len(corpus)
-    return TrainingPlan(keep_thresholds(corpus.vocab.keep_probabilities(sample)),
-                        neg_threshold, neg_alias, np.maximum.accumulate(bounds).astype(np.int64))
+    return TrainingPlan(remap.astype(np.int32), keep_thresholds(vocab.keep_probabilities(sample)),
+                        neg_threshold, neg_alias, np.maximum.accumulate(bounds).astype(np.int64),
+                        vocab.total)
 
 
 def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPlan, *,
@@ -69,7 +75,8 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
     workers = len(training.thread_bounds) - 1
     states = seed_states(seed, workers)
     weights = corpus.weights if corpus.weights is not None else np.zeros(0, dtype=np.float32)
-    total_words = corpus.n_tokens * epochs
+    per_epoch = training.words_per_epoch
+    total_words = per_epoch * epochs
     reports = []
     bar = _ProgressBar(total_words) if progress else None
     try:
@@ -80,11 +87,11 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
             started = time.perf_counter()
             threads = [threading.Thread(
                 target=train_range, daemon=True,
-                args=(syn0, syn1, corpus.tokens, corpus.offsets, weights,
+                args=(syn0, syn1, corpus.tokens, corpus.offsets, weights, training.remap,
                       training.thread_bounds[t], training.thread_bounds[t + 1],
                       training.keep_threshold, training.neg_threshold, training.neg_alias,
                       sg, window, shrink_windows, whole_sentence, negative,
-                      alpha, min_alpha, epoch * corpus.n_tokens, total_words,
+                      alpha, min_alpha, epoch * per_epoch, total_words,
                       done, t, states[t], loss, examples, compute_loss))
                 for t in range(workers)]
             for thread in threads:
@@ -92,12 +99,12 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
             while any(thread.is_alive() for thread in threads):
                 threads[0].join(timeout=0.2)
                 if bar:
-                    bar.update(epoch * corpus.n_tokens + int(done.sum()), epoch + 1, epochs)
+                    bar.update(epoch * per_epoch + int(done.sum()), epoch + 1, epochs)
             report = EpochReport(epoch + 1, epochs, float(loss.sum()), int(examples.sum()),
                                  int(done.sum()), time.perf_counter() - started)
             reports.append(report)
             if bar:
-                bar.update((epoch + 1) * corpus.n_tokens, epoch + 1, epochs, report)
+                bar.update((epoch + 1) * per_epoch, epoch + 1, epochs, report)
             if callback is not None:
                 callback(report)
     finally:

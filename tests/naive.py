@@ -13,7 +13,8 @@ import numpy as np
 # ---- SGNS engine (issue 2) ---------------------------------------------------------------------
 # The reference consumes the same random stream as the kernels (splitmix64, one 64-bit draw per
 # token for subsampling, per position for the window, per negative), so that both make the same
-# random choices and their vectors can be compared number for number.
+# random choices and their vectors can be compared number for number. Tokens pruned by
+# min_count are removed from the sentences before they reach it.
 
 _MASK64 = (1 << 64) - 1
 
@@ -67,31 +68,30 @@ def sgns_epoch(syn0, syn1, sentences, weights, keep_threshold, neg_threshold, ne
                 b = 1 + (((rng.next() >> 32) * window) >> 32) if shrink_windows else window
                 lo, hi = max(0, pos - b), min(n, pos + b + 1)
             context = [kept[c][0] for c in range(lo, hi) if c != pos]
+            if not context:
+                continue
             step = lr * centre_weight
+            # one draw of negatives per centre word, shared by all its contexts
+            negatives = [t for t in (alias_draw(neg_threshold, neg_alias, rng.next()) for _ in range(negative))
+                         if t != centre]
             if sg:
                 for ctx in context:
-                    hidden = syn0[ctx].copy()
-                    grad, pair_loss = _predict(syn1, hidden, centre, step, negative, neg_threshold, neg_alias, rng)
+                    grad, pair_loss = _predict(syn1, syn0[ctx].copy(), centre, negatives, step)
                     syn0[ctx] += grad
                     loss += pair_loss
-            elif context:
+            else:
                 hidden = np.mean([syn0[c] for c in context], axis=0)
-                grad, pair_loss = _predict(syn1, hidden, centre, step, negative, neg_threshold, neg_alias, rng)
+                grad, pair_loss = _predict(syn1, hidden, centre, negatives, step)
                 for ctx in context:
                     syn0[ctx] += grad
                 loss += pair_loss
     return loss
 
 
-def _predict(syn1, hidden, centre, step, negative, neg_threshold, neg_alias, rng):
-    targets = [(centre, 1.0)]
-    for _ in range(negative):
-        t = alias_draw(neg_threshold, neg_alias, rng.next())
-        if t != centre:
-            targets.append((t, 0.0))
+def _predict(syn1, hidden, centre, negatives, step):
     grad = np.zeros_like(hidden)
     loss = 0.0
-    for target, label in targets:
+    for target, label in [(centre, 1.0)] + [(t, 0.0) for t in negatives]:
         f = float(hidden @ syn1[target])
         p = sigmoid(f)
         g = (label - p) * step
@@ -99,62 +99,6 @@ def _predict(syn1, hidden, centre, step, negative, neg_threshold, neg_alias, rng
         syn1[target] += g * hidden
         loss += -math.log(p) if label else -math.log(1.0 - p)
     return grad, loss
-
-
-# ---- recommendations and audiences (issue 6) ---------------------------------------------------
-
-def top_k_inner(queries, items, k, exclude=None, allowed=None):
-    """Per query: every item's dot product in float64, skipping excluded and disallowed items,
-    sorted by (score descending, item ascending); padded with (-1, -inf) to ``k``."""
-    ids, scores = [], []
-    for q, query in enumerate(queries):
-        banned = set() if exclude is None else set(exclude[q])
-        scored = [(-sum(float(a) * float(b) for a, b in zip(query, row)), j) for j, row in enumerate(items)
-                  if j not in banned and (allowed is None or allowed[j])]
-        best = sorted(scored)[:k] + [(math.inf, -1)] * max(0, k - len(scored))
-        ids.append([j for _, j in best])
-        scores.append([-s for s, _ in best])
-    return ids, scores
-
-
-def session_query(session_rows, vectors, scorer, n_last, decay):
-    """The textbook query of one session: weights 1, decay, decay**2... from the most recent of
-    the last ``n_last`` items (1 for "last"); unit item vectors and a unit query unless "sequence"."""
-    if scorer == "last":
-        n_last = 1
-    source = vectors if scorer == "sequence" else [v / np.linalg.norm(v) for v in vectors]
-    query = np.zeros(len(vectors[0]))
-    for age, row in enumerate(reversed(session_rows[-n_last:])):
-        query += decay ** age * np.asarray(source[row], dtype=np.float64)
-    if scorer != "sequence" and np.linalg.norm(query) > 0:
-        query /= np.linalg.norm(query)
-    return query
-
-
-def user_vector(events, unit_vectors, half_life_seconds, event_weights):
-    """One user's vector from ``(item_row, time_seconds, event_type)`` triples: the sum of
-    ``weight(type) * 0.5 ** ((latest - time) / half_life) * unit_vector``, scaled to length 1."""
-    latest = max(t for _, t, _ in events)
-    total = np.zeros(len(unit_vectors[0]))
-    for row, t, kind in events:
-        total += event_weights.get(kind, 1.0) * 0.5 ** ((latest - t) / half_life_seconds) * unit_vectors[row]
-    return total / np.linalg.norm(total)
-
-
-def lookalike(vectors, seed_rows, size, method):
-    """Rows of the ``size`` best non-seed users by cosine to the seeds' centroid, or by the best
-    dot product with any seed; ties to the lower row."""
-    seeds = [np.asarray(vectors[s], dtype=np.float64) for s in seed_rows]
-    centroid = np.mean(seeds, axis=0)
-    centroid /= np.linalg.norm(centroid)
-    scored = []
-    for row, vector in enumerate(vectors):
-        if row in seed_rows:
-            continue
-        vector = np.asarray(vector, dtype=np.float64)
-        score = vector @ centroid if method == "centroid" else max(vector @ s for s in seeds)
-        scored.append((-score, row))
-    return [row for _, row in sorted(scored)[:size]]
 
 
 # ---- text corpora (issue 4) -------------------------------------------------------------------
@@ -224,6 +168,62 @@ def word2phrase_pass(sentences: list[list[str]], threshold: float, min_count: in
             previous_joined = False
         result.append(out)
     return result
+
+
+# ---- recommendations and audiences (issue 6) ---------------------------------------------------
+
+def top_k_inner(queries, items, k, exclude=None, allowed=None):
+    """Per query: every item's dot product in float64, skipping excluded and disallowed items,
+    sorted by (score descending, item ascending); padded with (-1, -inf) to ``k``."""
+    ids, scores = [], []
+    for q, query in enumerate(queries):
+        banned = set() if exclude is None else set(exclude[q])
+        scored = [(-sum(float(a) * float(b) for a, b in zip(query, row)), j) for j, row in enumerate(items)
+                  if j not in banned and (allowed is None or allowed[j])]
+        best = sorted(scored)[:k] + [(math.inf, -1)] * max(0, k - len(scored))
+        ids.append([j for _, j in best])
+        scores.append([-s for s, _ in best])
+    return ids, scores
+
+
+def session_query(session_rows, vectors, scorer, n_last, decay):
+    """The textbook query of one session: weights 1, decay, decay**2... from the most recent of
+    the last ``n_last`` items (1 for "last"); unit item vectors and a unit query unless "sequence"."""
+    if scorer == "last":
+        n_last = 1
+    source = vectors if scorer == "sequence" else [v / np.linalg.norm(v) for v in vectors]
+    query = np.zeros(len(vectors[0]))
+    for age, row in enumerate(reversed(session_rows[-n_last:])):
+        query += decay ** age * np.asarray(source[row], dtype=np.float64)
+    if scorer != "sequence" and np.linalg.norm(query) > 0:
+        query /= np.linalg.norm(query)
+    return query
+
+
+def user_vector(events, unit_vectors, half_life_seconds, event_weights):
+    """One user's vector from ``(item_row, time_seconds, event_type)`` triples: the sum of
+    ``weight(type) * 0.5 ** ((latest - time) / half_life) * unit_vector``, scaled to length 1."""
+    latest = max(t for _, t, _ in events)
+    total = np.zeros(len(unit_vectors[0]))
+    for row, t, kind in events:
+        total += event_weights.get(kind, 1.0) * 0.5 ** ((latest - t) / half_life_seconds) * unit_vectors[row]
+    return total / np.linalg.norm(total)
+
+
+def lookalike(vectors, seed_rows, size, method):
+    """Rows of the ``size`` best non-seed users by cosine to the seeds' centroid, or by the best
+    dot product with any seed; ties to the lower row."""
+    seeds = [np.asarray(vectors[s], dtype=np.float64) for s in seed_rows]
+    centroid = np.mean(seeds, axis=0)
+    centroid /= np.linalg.norm(centroid)
+    scored = []
+    for row, vector in enumerate(vectors):
+        if row in seed_rows:
+            continue
+        vector = np.asarray(vector, dtype=np.float64)
+        score = vector @ centroid if method == "centroid" else max(vector @ s for s in seeds)
+        scored.append((-score, row))
+    return [row for _, row in sorted(scored)[:size]]
 
 
 # ---- event logs to sessions (item2vec.sessions) ------------------------------------------------
@@ -331,3 +331,72 @@ def naive_leave_last_out(events, **options):
     known = {e[1] for s in train for e in s["events"]}
     test = [s for s in sessions if s["events"][-1][1] in known]
     return chronological(train), test
+
+
+# ---- next-item evaluation (issue 5) ------------------------------------------------------------
+
+
+def next_item_pairs(sessions, catalogue_keys, last_only=False):
+    """Every (prefix, next item) of every session as (known prefix keys, target key or None);
+    items outside the catalogue leave the prefix, an unknown target becomes None."""
+    known = set(catalogue_keys)
+    pairs = []
+    for session in sessions:
+        if last_only:
+            positions = [len(session) - 1] if len(session) > 1 else []
+        else:
+            positions = range(1, len(session))
+        for i in positions:
+            prefix = [key for key in session[:i] if key in known]
+            pairs.append((prefix, session[i] if session[i] in known else None))
+    return pairs
+
+
+def ranking_metrics(recommended, targets, ks, catalogue_size):
+    """HR, MRR, NDCG and coverage at each k by the textbook definitions, one pair at a time.
+    ``recommended``: lists of item ids (-1 = nothing); ``targets``: ids, None/-1 = unseen."""
+    out = {}
+    for k in ks:
+        hr = mrr = ndcg = 0.0
+        shown = set()
+        for recs, target in zip(recommended, targets):
+            top = [int(r) for r in list(recs)[:k]]
+            shown.update(r for r in top if r >= 0)
+            if target is not None and target >= 0 and target in top:
+                rank = top.index(target) + 1
+                hr += 1
+                mrr += 1 / rank
+                ndcg += 1 / math.log2(rank + 1)
+        n = len(targets)
+        out[f"HR@{k}"], out[f"MRR@{k}"], out[f"NDCG@{k}"] = hr / n, mrr / n, ndcg / n
+        out[f"coverage@{k}"] = len(shown) / catalogue_size
+    return out
+
+
+def cosine_knn_scores(sessions, n_items, prefix_weights):
+    """Item-item cosine over the binary session x item incidence (every neighbour kept), scored
+    from one prefix: score(j) = sum_i w_i cos(i, j)."""
+    incidence = np.zeros((len(sessions), n_items))
+    for s, session in enumerate(sessions):
+        for item in session:
+            incidence[s, item] = 1.0  # tests use sessions without repeats
+    scores = np.zeros(n_items)
+    for i, w in prefix_weights.items():
+        for j in range(n_items):
+            norm = math.sqrt(incidence[:, i].sum() * incidence[:, j].sum())
+            if norm:
+                scores[j] += w * float(incidence[:, i] @ incidence[:, j]) / norm
+    return scores
+
+
+def als_fold_in(item_factors, prefix_counts, alpha, regularization):
+    """Hu, Koren & Volinsky's user step for one new user: minimise
+    sum_i c_i (p_i - x.y_i)^2 + reg |x|^2 with c_i = 1 + alpha r_i, p_i = [r_i > 0]."""
+    Y = np.asarray(item_factors, dtype=np.float64)
+    A = Y.T @ Y + regularization * np.eye(Y.shape[1])
+    b = np.zeros(Y.shape[1])
+    for item, count in prefix_counts.items():
+        confidence = 1.0 + alpha * count
+        A += (confidence - 1.0) * np.outer(Y[item], Y[item])
+        b += confidence * Y[item]
+    return np.linalg.solve(A, b)

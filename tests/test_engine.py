@@ -14,26 +14,29 @@ SENTENCES = [["a", "b", "c", "a", "d"], ["b", "c", "e"], ["a", "a", "b", "f", "c
              ["e", "f"], ["c", "a", "b", "d", "e", "f", "a", "c"], ["d"]]
 
 
-def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weights=None, epochs=2):
+def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weights=None, epochs=2, min_count=1):
     corpus = Corpus.from_sentences(SENTENCES)
     if weights is not None:
         corpus = Corpus(corpus.tokens, corpus.offsets, corpus.vocab, weights)
+    vocab, remap = corpus.vocab.prune(min_count)
     rng = np.random.default_rng(0)
-    syn0 = ((rng.random((len(corpus.vocab), 8)) - 0.5) / 8).astype(np.float32)
-    syn1 = ((rng.random((len(corpus.vocab), 8)) - 0.5) / 8).astype(np.float32)
+    syn0 = ((rng.random((len(vocab), 8)) - 0.5) / 8).astype(np.float32)
+    syn1 = ((rng.random((len(vocab), 8)) - 0.5) / 8).astype(np.float32)
     ref0, ref1 = syn0.astype(np.float64), syn1.astype(np.float64)
-    training = plan(corpus, sample=sample, ns_exponent=0.75, workers=1)
+    training = plan(corpus, vocab, remap, sample=sample, ns_exponent=0.75, workers=1)
     settings = dict(sg=sg, window=2, shrink_windows=shrink_windows, whole_sentence=whole_sentence,
                     negative=3, alpha=0.05, min_alpha=0.001)
     reports = run(syn0, syn1, corpus, training, epochs=epochs, seed=7, compute_loss=True, **settings)
 
-    sentences = [corpus.tokens[a:b].tolist() for a, b in zip(corpus.offsets[:-1], corpus.offsets[1:])]
-    token_weights = np.ones(corpus.n_tokens) if weights is None else weights
-    sentence_weights = [token_weights[a:b].tolist() for a, b in zip(corpus.offsets[:-1], corpus.offsets[1:])]
+    pruned = corpus.prune(min_count)
+    bounds = list(zip(pruned.offsets[:-1], pruned.offsets[1:]))
+    sentences = [pruned.tokens[a:b].tolist() for a, b in bounds]
+    token_weights = np.ones(pruned.n_tokens) if weights is None else pruned.weights
+    sentence_weights = [token_weights[a:b].tolist() for a, b in bounds]
     rng_ref = naive.SplitMix64(int(seed_states(7, 1)[0, 0]))
     losses = [naive.sgns_epoch(ref0, ref1, sentences, sentence_weights, training.keep_threshold,
                                training.neg_threshold, training.neg_alias, **settings,
-                               words_before=e * corpus.n_tokens, total_words=epochs * corpus.n_tokens,
+                               words_before=e * pruned.n_tokens, total_words=epochs * pruned.n_tokens,
                                rng=rng_ref) for e in range(epochs)]
     return syn0, syn1, ref0, ref1, [r.loss for r in reports], losses
 
@@ -46,6 +49,14 @@ def test_kernel_matches_naive_reference(sg, window_mode):
     assert not np.allclose(ref0, ((np.random.default_rng(0).random(ref0.shape) - 0.5) / 8))  # it trained
     np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+def test_pruned_tokens_are_dropped_before_windowing(sg):
+    syn0, syn1, ref0, ref1, loss, ref_loss = _train_both(sg, min_count=4)
+    assert len(syn0) < len(Corpus.from_sentences(SENTENCES).vocab)
+    np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
 
 
