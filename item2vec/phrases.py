@@ -52,19 +52,27 @@ def _joined_pairs(corpus: Corpus, threshold: float, min_count: int) -> np.ndarra
     tokens, counts, n = corpus.tokens, corpus.vocab.counts, corpus.n_tokens
     if n < 2:
         return np.zeros(max(n - 1, 0), dtype=bool)
+    n_keys = len(counts)
     left, right = tokens[:-1], tokens[1:]
-    candidate = np.ones(n - 1, dtype=bool)
-    candidate[corpus.offsets[1:-1] - 1] = False  # no bigram across a sentence boundary
-    frequent = counts >= min_count  # a rarer word scores 0 in word2phrase
-    candidate &= frequent[left] & frequent[right]
-    where = np.flatnonzero(candidate)
-    pair = left[where].astype(np.int64) * len(counts) + right[where]
-    pairs, inverse, pair_counts = np.unique(pair, return_inverse=True, return_counts=True)
-    # exact integers in float64, one correctly rounded division: the same score as the reference
+    inside = np.ones(n - 1, dtype=bool)
+    inside[corpus.offsets[1:-1] - 1] = False  # no bigram across a sentence boundary
+    where = np.flatnonzero(inside)
+    pairs, pair_counts = np.unique(left[where].astype(np.int64) * n_keys + right[where], return_counts=True)
+    # exact integers in float64 and one correctly rounded division: the reference's very score.
+    # A word rarer than min_count scores below 0 (count(ab) <= count(a)), as word2phrase's 0.
     score = ((pair_counts - min_count) * n).astype(np.float64) / \
-        (counts[pairs // len(counts)] * counts[pairs % len(counts)]).astype(np.float64)
+        (counts[pairs // n_keys] * counts[pairs % n_keys]).astype(np.float64)
+    joinable = pairs[score > threshold]  # sorted
+    # positions holding a joinable pair: a cheap filter on each word, then an exact lookup
+    is_left, is_right = np.zeros(n_keys, dtype=bool), np.zeros(n_keys, dtype=bool)
+    is_left[joinable // n_keys] = True
+    is_right[joinable % n_keys] = True
+    where = where[is_left[left[where]] & is_right[right[where]]]
+    pair = left[where].astype(np.int64) * n_keys + right[where]
+    found = np.minimum(np.searchsorted(joinable, pair), max(len(joinable) - 1, 0))
     above = np.zeros(n - 1, dtype=bool)
-    above[where] = (score > threshold)[inverse.ravel()]
+    if len(joinable):
+        above[where[joinable[found] == pair]] = True
     # in a run of consecutive joinable pairs the 1st, 3rd, 5th... join (a joined token's
     # right neighbour sees count 0 in word2phrase)
     position = np.arange(n - 1)

@@ -23,7 +23,6 @@ whitespace, so Windows line ends work.
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,8 +32,7 @@ import numpy as np
 
 from . import config
 from .corpus import Corpus
-
-TOKENIZERS = ("whitespace", "lowercase", "text8")
+from .files import atomic_path
 
 #: Bytes read per block; big enough that per-block work is negligible, small enough to stream.
 BLOCK_SIZE = 4 << 20
@@ -118,15 +116,19 @@ def _text_blocks(path, block_size: int) -> Iterator[str]:
 
 def _cut_point(data: bytes) -> int:
     """Where to end a block: after its last newline or, inside a very long line, after the last
-    space or tab that is not inside a possible markup tag (0: no such place)."""
+    space, tab or CR that cannot lie inside a markup tag (0: no such place yet)."""
     newline = data.rfind(b"\n")
     if newline >= 0:
         return newline + 1
     end = len(data)
-    tag = data.rfind(b"<")
-    if tag >= 0 and end - tag <= _TAG_BYTES and data.find(b">", tag) < 0:
-        end = tag  # the tag may close in the next block: cut before it
-    return max(data.rfind(ws, 0, end) for ws in (b" ", b"\t", b"\r")) + 1
+    while True:
+        space = max(data.rfind(ws, 0, end) for ws in (b" ", b"\t", b"\r"))
+        if space < 0:
+            return 0
+        tag = data.rfind(b"<", 0, space)
+        if tag < 0 or space - tag > _TAG_BYTES or data.find(b">", tag, space) >= 0:
+            return space + 1
+        end = tag  # a "<" still open at the space: the space may be inside a tag
 
 
 def open_binary(path):
@@ -191,16 +193,12 @@ def text8_clean(text: str) -> str:
     return data.translate(_KEEP_A_TO_Z).decode("ascii")
 
 
-def text8_tokens(line: str) -> list[str]:
-    """Tokens of one line as the ``text8`` tokeniser makes them."""
-    return text8_clean(line).split()
-
-
 _TOKENIZERS: dict[str, Callable[[str], str]] = {
     "whitespace": lambda text: text,
     "lowercase": str.lower,
     "text8": text8_clean,
 }
+TOKENIZERS = tuple(_TOKENIZERS)
 
 
 # ---- writing ------------------------------------------------------------------------------------
@@ -208,18 +206,12 @@ _TOKENIZERS: dict[str, Callable[[str], str]] = {
 def write_sentences(sentences: Iterable[Sequence[str]], target) -> int:
     """Write token lists one per line, space-separated, atomically (temp file then rename).
     Returns the number of tokens written."""
-    target = Path(target)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     n_tokens = 0
-    try:
-        with open(tmp, "w", encoding="utf-8") as out:
-            for sentence in sentences:
-                n_tokens += len(sentence)
-                out.write(" ".join(sentence))
-                out.write("\n")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for sentence in sentences:
+            n_tokens += len(sentence)
+            out.write(" ".join(sentence))
+            out.write("\n")
     return n_tokens
 
 

@@ -109,14 +109,12 @@ def most_similar(model, positive: str | Sequence[str] = (), negative: str | Sequ
     if unknown:
         raise KeyError(f"not in the vocabulary: {', '.join(map(repr, unknown))}")
     limit = len(keys) if restrict_vocab is None else min(int(restrict_vocab), len(keys))
-    unit = _unit_rows(model.vectors, limit)
-    query = np.zeros(unit.shape[1], dtype=np.float64)
-    for word, sign in [(w, 1.0) for w in positive] + [(w, -1.0) for w in negative]:
-        query += sign * _unit_rows(model.vectors[index[word]:index[word] + 1], 1)[0]
-    scores = (unit @ query.astype(np.float32)).astype(np.float64) / max(np.linalg.norm(query), 1e-12)
-    for word in positive + negative:
-        if index[word] < limit:
-            scores[index[word]] = -np.inf
+    rows = [index[w] for w in positive + negative]
+    signs = np.array([1.0] * len(positive) + [-1.0] * len(negative))
+    query = (signs[:, None] * _unit(model.vectors[rows])).sum(axis=0)
+    scores = (_unit(model.vectors[:limit]) @ query.astype(np.float32)).astype(np.float64)
+    scores /= max(float(np.linalg.norm(query)), 1e-12)
+    scores[[row for row in rows if row < limit]] = -np.inf
     return top_k(scores, topn, keys)
 
 
@@ -162,7 +160,7 @@ def evaluate_analogies(model, path, restrict_vocab: int = 30000,
     evaluated = np.zeros(len(names), dtype=np.int64)
     if questions:
         q = np.array(questions, dtype=np.int64)
-        hits = _solve_analogies(_unit_rows(model.vectors, len(keys)), canonical, q[:, 1], q[:, 2], q[:, 3]) == q[:, 4]
+        hits = _solve_analogies(_unit(model.vectors[:len(keys)]), canonical, q[:, 1], q[:, 2], q[:, 3]) == q[:, 4]
         np.add.at(correct, q[:, 0], hits)
         np.add.at(evaluated, q[:, 0], 1)
     sections = tuple(AnalogySection(n, int(c), int(e), s)
@@ -226,7 +224,7 @@ def evaluate_similarity(model, path, restrict_vocab: int = 300000,
         first.append(rows[0])
         second.append(rows[1])
     if len(gold) >= 2:
-        unit = _unit_rows(model.vectors, len(keys))
+        unit = _unit(model.vectors[:len(keys)])
         cosine = np.einsum("ij,ij->i", unit[first], unit[second]).astype(np.float64)
         spearman = float(stats.spearmanr(gold, cosine).statistic)
         pearson = float(stats.pearsonr(gold, cosine).statistic)
@@ -238,9 +236,9 @@ def evaluate_similarity(model, path, restrict_vocab: int = 300000,
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-def _unit_rows(vectors, n: int) -> np.ndarray:
-    """The first ``n`` rows scaled to unit length (float32)."""
-    rows = np.asarray(vectors[:n], dtype=np.float32)
+def _unit(rows) -> np.ndarray:
+    """Rows scaled to unit length (float32)."""
+    rows = np.asarray(rows, dtype=np.float32)
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     return rows / np.maximum(norms, np.float32(1e-12))
 
