@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import naive
 from item2vec import Item2Vec
-from item2vec.sessions import (FORMATS, EventFormat, SessionOptions, codes, leave_last_out, sessionize,
-                               temporal_split)
+from item2vec.sessions import (FORMATS, EventFormat, SessionOptions, codes, event_format, leave_last_out,
+                               sessionize, temporal_split)
 
 US = 1_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -340,10 +340,13 @@ def test_unparsable_timestamp_gives_line_and_value(tmp_path, bad_line):
     ("u,x,5,extra", r"line 4 has 4 fields, expected 3"),
     ('u,"x,5', r"malformed CSV in the record starting at line 4"),
 ])
-def test_malformed_csv_lines_are_reported_never_skipped(tmp_path, bad, message):
-    lines = ["user_id,item_id,timestamp", "u,a,1", "u,b,2", bad, "u,c,3"]
+@pytest.mark.parametrize("name", ["e.csv", "e.csv.gz"])
+def test_malformed_csv_lines_are_reported_never_skipped(tmp_path, bad, message, name):
+    text = "\n".join(["user_id,item_id,timestamp", "u,a,1", "u,b,2", bad, "u,c,3"]) + "\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
     with pytest.raises(ValueError, match=message):
-        sessionize(write(tmp_path / "e.csv", "\n".join(lines) + "\n"))
+        sessionize(path)
 
 
 def test_empty_last_fields_are_nulls_not_malformed_lines(tmp_path):
@@ -387,6 +390,14 @@ def test_last_days_cuts_before_the_latest_event(synthetic):
 def test_bad_options_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SessionOptions(**kwargs)
+
+
+def test_event_options_need_an_event_column_and_presets_must_exist():
+    with pytest.raises(ValueError, match="no event type column is mapped"):
+        sessionize(synthetic_log(), EventFormat(user="user", item="item", time="time"),
+                   SessionOptions(event_weights=WEIGHTS))
+    with pytest.raises(ValueError, match="unknown format 'yoochose'; known formats: yoochoose, session-rec"):
+        event_format("yoochose")
 
 
 # ---- CLI ----------------------------------------------------------------------------------------

@@ -19,16 +19,18 @@ def drop_rare_items_and_short_sessions(table: EventTable, options: SessionOption
     sessions lowers item counts, which can make more items rare)."""
     first_pass = True
     while True:
-        n = table.n_events
-        if options.min_item_count > 1 and n:
-            items = table.events["item"].to_numpy()
-            table = table.keep_events(np.bincount(items)[items] >= options.min_item_count)
-        tally.drop("rare item", n - table.n_events)
-        if not first_pass and n == table.n_events:
+        items = table.events["item"].to_numpy()
+        frequent = np.bincount(items)[items] >= options.min_item_count
+        n_rare = int(len(items) - frequent.sum())
+        if not first_pass and n_rare == 0:
             return table
         first_pass = False
-        n = table.n_events
-        table = table.keep_sessions(table.lengths >= options.min_length)
-        tally.drop("short session", n - table.n_events)
+        # the sessions' lengths once rare items are gone decide which sessions are too short
+        sessions = table.events["session"].to_numpy()
+        lengths = np.bincount(sessions[frequent], minlength=table.n_sessions)
+        long_enough = lengths[sessions] >= options.min_length
+        tally.drop("rare item", n_rare)
+        tally.drop("short session", int((frequent & ~long_enough).sum()))
+        table = table.keep_events(frequent & long_enough)
         if not options.iterate:
             return table

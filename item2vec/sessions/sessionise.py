@@ -52,12 +52,12 @@ def sessionise(frame: pl.DataFrame, key: str, options: SessionOptions, tally: Ta
     return EventTable(events, info).compact()  # the event-type filter may have emptied sessions
 
 
-def _in_key_time_order(frame: pl.DataFrame, key: str, codes: pl.Series, options: SessionOptions) -> pl.DataFrame:
+def _in_key_time_order(frame: pl.DataFrame, key: str, key_codes: pl.Series, options: SessionOptions) -> pl.DataFrame:
     """Events ordered by (key code, time), ties in source order, with ``starts`` (first event of
     a session), ``session`` numbers and ``position`` (row in ``frame``)."""
     events = frame.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("position"), codes.alias("key"),
-        "item", "time", "row", *_event_columns(frame, options))
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("position"), key_codes.alias("key"),
+        "item", "time", "row", *_event_columns(options))
     # two stable sorts give (key, time) order with ties in source order, faster than one two-key
     # sort; logs are usually appended in time order already, which saves the first
     if not events["time"].is_sorted():
@@ -80,12 +80,8 @@ def _hash_collision(events: pl.DataFrame, keys: pl.Series) -> bool:
     return bool(((events["key"] == events["key"].shift(1)) & (check != check.shift(1))).any())
 
 
-def _event_columns(frame: pl.DataFrame, options: SessionOptions) -> list[pl.Expr]:
+def _event_columns(options: SessionOptions) -> list[pl.Expr]:
     """``weight`` from the event-type weights and ``wanted`` from the event-type filter."""
-    if options.event_types is None and options.event_weights is None:
-        return []
-    if "event" not in frame.columns:
-        raise ValueError("event types or weights are set but no event type column is mapped")
     columns = []
     if options.event_types is not None:
         columns.append(pl.col("event").is_in(list(options.event_types)).fill_null(False).alias("wanted"))

@@ -75,7 +75,7 @@ class EventTable:
         new_offsets = np.concatenate(([0], np.cumsum(lengths)))
         gather = np.repeat(first[order] - new_offsets[:-1], lengths) + np.arange(new_offsets[-1])
         session = np.repeat(np.arange(len(order), dtype=np.uint32), lengths)
-        events = self.events[gather].with_columns(pl.Series("session", session))
+        events = self.events.drop("session")[gather].insert_column(0, pl.Series("session", session))
         return EventTable(events, self.info[order])
 
     @staticmethod
