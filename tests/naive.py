@@ -400,3 +400,72 @@ def als_fold_in(item_factors, prefix_counts, alpha, regularization):
         A += (confidence - 1.0) * np.outer(Y[item], Y[item])
         b += confidence * Y[item]
     return np.linalg.solve(A, b)
+
+
+# ---- next-item evaluation (issue 5) ------------------------------------------------------------
+
+
+def next_item_pairs(sessions, catalogue_keys, last_only=False):
+    """Every (prefix, next item) of every session as (known prefix keys, target key or None);
+    items outside the catalogue leave the prefix, an unknown target becomes None."""
+    known = set(catalogue_keys)
+    pairs = []
+    for session in sessions:
+        if last_only:
+            positions = [len(session) - 1] if len(session) > 1 else []
+        else:
+            positions = range(1, len(session))
+        for i in positions:
+            prefix = [key for key in session[:i] if key in known]
+            pairs.append((prefix, session[i] if session[i] in known else None))
+    return pairs
+
+
+def ranking_metrics(recommended, targets, ks, catalogue_size):
+    """HR, MRR, NDCG and coverage at each k by the textbook definitions, one pair at a time.
+    ``recommended``: lists of item ids (-1 = nothing); ``targets``: ids, None/-1 = unseen."""
+    out = {}
+    for k in ks:
+        hr = mrr = ndcg = 0.0
+        shown = set()
+        for recs, target in zip(recommended, targets):
+            top = [int(r) for r in list(recs)[:k]]
+            shown.update(r for r in top if r >= 0)
+            if target is not None and target >= 0 and target in top:
+                rank = top.index(target) + 1
+                hr += 1
+                mrr += 1 / rank
+                ndcg += 1 / math.log2(rank + 1)
+        n = len(targets)
+        out[f"HR@{k}"], out[f"MRR@{k}"], out[f"NDCG@{k}"] = hr / n, mrr / n, ndcg / n
+        out[f"coverage@{k}"] = len(shown) / catalogue_size
+    return out
+
+
+def cosine_knn_scores(sessions, n_items, prefix_weights):
+    """Item-item cosine over the binary session x item incidence (every neighbour kept), scored
+    from one prefix: score(j) = sum_i w_i cos(i, j)."""
+    incidence = np.zeros((len(sessions), n_items))
+    for s, session in enumerate(sessions):
+        for item in session:
+            incidence[s, item] = 1.0  # tests use sessions without repeats
+    scores = np.zeros(n_items)
+    for i, w in prefix_weights.items():
+        for j in range(n_items):
+            norm = math.sqrt(incidence[:, i].sum() * incidence[:, j].sum())
+            if norm:
+                scores[j] += w * float(incidence[:, i] @ incidence[:, j]) / norm
+    return scores
+
+
+def als_fold_in(item_factors, prefix_counts, alpha, regularization):
+    """Hu, Koren & Volinsky's user step for one new user: minimise
+    sum_i c_i (p_i - x.y_i)^2 + reg |x|^2 with c_i = 1 + alpha r_i, p_i = [r_i > 0]."""
+    Y = np.asarray(item_factors, dtype=np.float64)
+    A = Y.T @ Y + regularization * np.eye(Y.shape[1])
+    b = np.zeros(Y.shape[1])
+    for item, count in prefix_counts.items():
+        confidence = 1.0 + alpha * count
+        A += (confidence - 1.0) * np.outer(Y[item], Y[item])
+        b += confidence * Y[item]
+    return np.linalg.solve(A, b)

@@ -4,7 +4,7 @@ Typer itself reports bad options (also exit code 2)."""
 
 from __future__ import annotations
 
-from . import demo, sessions, train, recommend, text  # noqa: F401  (each import registers its commands)
+from . import demo, evaluate, sessions, train, recommend, text  # noqa: F401  (each import registers its commands)
 from .app import app, fail
 
 

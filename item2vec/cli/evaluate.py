@@ -1,0 +1,209 @@
+"""``item2vec evaluate`` and ``item2vec tune``: next-item evaluation of item2vec against its
+baselines on the same pairs, tracked in MLflow."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .app import app, fail
+from .options import hyperparameter_options
+from .session_options import EventSpec, session_options
+
+console = Console(width=None if sys.stdout.isatty() else 160)  # files and pipes get whole tables
+err = Console(stderr=True)
+
+_DATA = "Data (SR-GNN files, or an event log with a temporal split)"
+_TRACK = "Tracking"
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    err.print(f"[yellow]warning:[/] {message}")
+
+
+def load_protocol(train: Path | None, test: Path | None, events: Path | None, test_days: float | None,
+                  last_only: bool, events_spec: EventSpec):
+    """Training corpus and test task from SR-GNN files or from an event log split in time."""
+    from ..evaluate import NextItemTask, read_prefix_label_file, read_training_sessions
+
+    if events is not None:
+        if train is not None or test is not None:
+            fail("give either --train/--test or --events, not both")
+        if test_days is None:
+            fail("--events needs --test-days N (the last N days become the test split)")
+        from ..sessions import temporal_split
+
+        split = temporal_split(events, events_spec.fmt, events_spec.options, last_days=test_days)
+        for line in split.summary.lines():
+            err.print(line)
+        corpus = split.train.corpus()
+        task = NextItemTask.from_sessions(split.test.corpus(), corpus.vocab, last_only,
+                                          name=f"{events.name} last {test_days:g} days")
+        return corpus, task
+    if train is None or test is None:
+        fail("give --train FILE and --test FILE (SR-GNN format), or --events FILE --test-days N")
+    corpus = read_training_sessions(train)
+    return corpus, read_prefix_label_file(test, corpus.vocab)
+
+
+def print_evaluation(evaluation, title: str) -> None:
+    table = Table(title=title)
+    table.add_column("model")
+    for k in evaluation.ks:
+        for metric in ("HR", "MRR", "NDCG", "coverage"):
+            table.add_column(f"{metric}@{k}", justify="right")
+    columns = [f"{metric}@{k}" for k in evaluation.ks for metric in ("HR", "MRR", "NDCG", "coverage")]
+    best = {c: max(values[c] for values in evaluation.metrics.values()) for c in columns}
+    for name, values in evaluation.metrics.items():
+        table.add_row(name, *(f"[bold]{values[c]:.4f}[/]" if values[c] == best[c] else f"{values[c]:.4f}"
+                              for c in columns))
+    console.print(table)
+    console.print(f"{evaluation.n_pairs:,} (prefix, next item) pairs; {evaluation.n_unseen_targets:,} next items "
+                  f"unseen in training ({evaluation.n_unseen_targets / evaluation.n_pairs:.2%}, counted as misses); "
+                  f"{evaluation.n_empty_prefixes:,} prefixes without a known item (popularity fallback). "
+                  f"HR@k = recall@k (one target per pair).")
+
+
+def write_json(data: dict, path: Path) -> None:
+    from ..files import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, exclude_seen: bool):
+    from ..baselines import ModelSpec
+
+    return ModelSpec("item2vec", hyper, {"scorer": scorer, "n_last": n_last, "decay": decay,
+                                         "exclude_seen": exclude_seen})
+
+
+@app.command()
+@hyperparameter_options
+@session_options
+def evaluate(
+    train: Annotated[Optional[Path], typer.Option(help="Training sessions, one per line (SR-GNN *_train_sessions.txt.gz).", rich_help_panel=_DATA)] = None,
+    test: Annotated[Optional[Path], typer.Option(help="Test pairs 'prefix items<TAB>next item' (SR-GNN *_test_prefix_label.tsv.gz).", rich_help_panel=_DATA)] = None,
+    events: Annotated[Optional[Path], typer.Option(help="Event log (see the event-log options) split in time instead.", rich_help_panel=_DATA)] = None,
+    test_days: Annotated[Optional[float], typer.Option(help="With --events: the last N days are the test split.", rich_help_panel=_DATA)] = None,
+    last_only: Annotated[bool, typer.Option(help="With --events: predict only each test session's last item.", rich_help_panel=_DATA)] = False,
+    baselines: Annotated[str, typer.Option(help="Comma-separated baselines: pop, itemknn, als, bpr.")] = "pop,itemknn,als,bpr",
+    k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
+    scorer: Annotated[str, typer.Option(help="item2vec scorer: last, mean or sequence.")] = "mean",
+    n_last: Annotated[int, typer.Option(help="Items of the prefix the mean/sequence scorers use.")] = 5,
+    decay: Annotated[float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")] = 0.7,
+    exclude_seen: Annotated[bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")] = False,
+    config: Annotated[Optional[Path], typer.Option(help="best_models.json from 'item2vec tune': use its tuned models instead.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write {model: {metric: value}} here.")] = None,
+    track: Annotated[bool, typer.Option("--track/--no-track", help="Record the run in MLflow.", rich_help_panel=_TRACK)] = True,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.", rich_help_panel=_TRACK)] = "item2vec",
+    *, hyper: dict, events_spec: EventSpec,
+):
+    """Train item2vec and the baselines on the same training data and compare their next-item
+    HR/recall, MRR, NDCG and coverage at k on the same test pairs."""
+    from ..baselines import ModelSpec, parse_baselines
+    from ..evaluate import fit_and_evaluate, parse_ks
+    from ..model import Item2Vec
+    from ..tracking import Tracker
+
+    warnings.showwarning = _show_warning
+    ks = parse_ks(k)
+    names = parse_baselines(baselines)
+    if config is not None:
+        specs = load_specs(config)
+    else:
+        Item2Vec(**hyper)._validate_params()
+        specs = [_item2vec_spec(hyper, scorer, n_last, decay, exclude_seen)]
+        baseline_scoring = {"itemknn": {"prefix": "recency", "decay": 0.5}}
+        specs += [ModelSpec(name, {}, {**baseline_scoring.get(name, {}), "exclude_seen": exclude_seen})
+                  for name in names]
+    corpus, task = load_protocol(train, test, events, test_days, last_only, events_spec)
+    err.print(f"training: {len(corpus):,} sessions, {corpus.n_tokens:,} events, {len(corpus.vocab):,} items; "
+              f"test: {len(task):,} pairs ({task.name})")
+    tracker = Tracker(experiment, enabled=track)
+    with tracker.run(f"evaluate {task.name}", tags={"command": "evaluate"}):
+        tracker.log_params({"train": train or events, "test": test or f"last {test_days} days", "k": k})
+        evaluation, _ = fit_and_evaluate(specs, corpus, task, ks, tracker, log=err.print)
+        tracker.log_text(json.dumps(evaluation.as_json(), indent=2), "metrics.json")
+    print_evaluation(evaluation, f"Next-item evaluation on {task.name}")
+    if json_out is not None:
+        write_json(evaluation.as_json(), json_out)
+        err.print(f"wrote {json_out}")
+
+
+def load_specs(path: Path) -> list:
+    """Models from a ``best_models.json`` written by ``item2vec tune``."""
+    from ..baselines import ModelSpec
+
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list) or not data["models"]:
+        raise ValueError(f"{path}: expected {{\"models\": [{{\"kind\": ..., \"params\": ..., \"scoring\": ...}}, ...]}}")
+    return [ModelSpec.from_dict(entry) for entry in data["models"]]
+
+
+@app.command()
+@session_options
+def tune(
+    train: Annotated[Optional[Path], typer.Option(help="Training sessions, one per line (SR-GNN *_train_sessions.txt.gz).", rich_help_panel=_DATA)] = None,
+    test: Annotated[Optional[Path], typer.Option(help="Test pairs; the best of each model is scored on them once.", rich_help_panel=_DATA)] = None,
+    events: Annotated[Optional[Path], typer.Option(help="Event log split in time instead.", rich_help_panel=_DATA)] = None,
+    test_days: Annotated[Optional[float], typer.Option(help="With --events: the last N days are the test split.", rich_help_panel=_DATA)] = None,
+    last_only: Annotated[bool, typer.Option(help="With --events: predict only each test session's last item.", rich_help_panel=_DATA)] = False,
+    models: Annotated[str, typer.Option(help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr; pop has nothing to tune.")] = "item2vec,itemknn,als,bpr,pop",
+    trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,
+    validation_fraction: Annotated[float, typer.Option(help="Last share of the training sessions held out for validation.")] = 0.1,
+    validation_pairs: Annotated[int, typer.Option(help="At most this many validation pairs (random, seeded).")] = 10_000,
+    k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
+    select: Annotated[str, typer.Option(help="Validation metric that picks the best trial.")] = "HR@20",
+    seed: Annotated[int, typer.Option(help="Seed of the search and the validation sample.")] = 0,
+    workers: Annotated[Optional[int], typer.Option(help="item2vec training threads (default: all cores).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Directory for best_models.json, trials.csv and the test comparison.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the test figures {model: {metric: value}} here.")] = None,
+    track: Annotated[bool, typer.Option("--track/--no-track", help="Record the search in MLflow.", rich_help_panel=_TRACK)] = True,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.", rich_help_panel=_TRACK)] = "item2vec-tune",
+    *, events_spec: EventSpec,
+):
+    """Equal-budget search of item2vec and baseline hyperparameters on a validation split carved
+    from the training data; then the best of each model, refitted on all training data, is scored
+    once on the test pairs. Every trial is an MLflow run nested under one parent."""
+    from ..evaluate import parse_ks
+    from ..tracking import Tracker
+    from ..tuning import run_tuning
+
+    warnings.showwarning = _show_warning
+    ks = parse_ks(k)
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    if test is None and events is None:
+        if train is None:
+            fail("give --train FILE [--test FILE], or --events FILE --test-days N")
+        from ..evaluate import read_training_sessions
+
+        corpus, task = read_training_sessions(train), None
+    else:
+        corpus, task = load_protocol(train, test, events, test_days, last_only, events_spec)
+    tracker = Tracker(experiment, enabled=track)
+    overrides = {"item2vec": {"workers": workers}} if workers else None
+    report = run_tuning(corpus, task, names, trials, ks, select, validation_fraction, validation_pairs,
+                        seed, tracker, overrides, log=err.print)
+    if report.evaluation is not None:
+        print_evaluation(report.evaluation, f"Best of each model (tuned on validation, {trials} trials each) "
+                                            f"on {report.evaluation.task_name}")
+    if out is not None:
+        report.write(out)
+        err.print(f"wrote {out}/best_models.json, trials.csv" + (", test_comparison.csv/.md" if report.evaluation else ""))
+    if json_out is not None:
+        if report.evaluation is None:
+            fail("--json needs a test split (--test or --events)")
+        write_json(report.evaluation.as_json(), json_out)

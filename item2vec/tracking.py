@@ -1,0 +1,202 @@
+"""MLflow tracking that never stops the work it records.
+
+Store: ``sqlite:///mlruns/mlflow.db`` with artifacts under ``mlruns/`` (MLflow 3.13+ refuses a
+plain ``./mlruns`` file store); ``MLFLOW_TRACKING_URI`` overrides. If the store cannot be written
+the ``Tracker`` warns once (``TrackingWarning``) and turns into a no-op, so training and
+evaluation still finish and save their outputs. Runs opened while another is open are nested
+under it (one parent per tuning, one child per trial).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+DEFAULT_URI = "sqlite:///mlruns/mlflow.db"
+DEFAULT_EXPERIMENT = "item2vec"
+
+
+class TrackingWarning(UserWarning):
+    """MLflow could not record something; the work itself went on."""
+
+
+def tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI`` if set, else the repository's SQLite store."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+
+
+def metric_name(name: str) -> str:
+    """A metric or parameter name MLflow accepts (letters, digits, ``_-. /:``): ``HR@20``
+    becomes ``HR_at_20``."""
+    return re.sub(r"[^\w.\- /:]", "_", name.replace("@", "_at_"))
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
+class Tracker:
+    """Records runs, parameters, metrics and artifacts in MLflow; ``enabled=False`` records nothing."""
+
+    def __init__(self, experiment: str = DEFAULT_EXPERIMENT, uri: str | None = None, enabled: bool = True):
+        self.uri = uri or tracking_uri()
+        self.experiment = experiment
+        self.enabled = enabled
+        self._client = None
+        self._experiment_id = None
+        self._runs: list[str] = []  # open runs, innermost last
+
+    # ---- plumbing ------------------------------------------------------------------------------
+
+    def _disable(self, exc: BaseException) -> None:
+        self.enabled = False
+        warnings.warn(f"MLflow tracking is off for the rest of this run: cannot write to {self.uri} "
+                      f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                      TrackingWarning, stacklevel=3)
+
+    def _call(self, action):
+        """Run ``action(client)`` if tracking is on; any failure disables tracking with a warning."""
+        if not self.enabled:
+            return None
+        try:
+            if self._client is None:
+                self._connect()
+            return action(self._client)
+        except Exception as exc:  # noqa: BLE001  (a tracking failure must never end the work)
+            self._disable(exc)
+            return None
+
+    def _connect(self) -> None:
+        from mlflow.tracking import MlflowClient
+
+        database = _sqlite_path(self.uri)
+        artifacts = None
+        if database is not None:
+            database.parent.mkdir(parents=True, exist_ok=True)
+            artifacts = database.parent.resolve().as_uri()  # artifacts beside the database
+        client = MlflowClient(tracking_uri=self.uri)
+        found = client.get_experiment_by_name(self.experiment)
+        self._experiment_id = (found.experiment_id if found is not None
+                               else client.create_experiment(self.experiment, artifact_location=artifacts))
+        self._client = client
+
+    @property
+    def run_id(self) -> str | None:
+        """The innermost open run, if any."""
+        return self._runs[-1] if self._runs else None
+
+    # ---- runs ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def run(self, name: str, tags: dict | None = None):
+        """Open a run (nested under the open one, if any) for the ``with`` block."""
+        parent = self.run_id
+        run_tags = dict(tags or {})
+        if parent is not None:
+            run_tags["mlflow.parentRunId"] = parent
+        created = self._call(lambda c: c.create_run(self._experiment_id, run_name=name, tags=run_tags))
+        if created is not None:
+            self._runs.append(created.info.run_id)
+        status = "FAILED"
+        try:
+            yield self
+            status = "FINISHED"
+        finally:
+            if created is not None:
+                self._runs.remove(created.info.run_id)
+                self._call(lambda c: c.set_terminated(created.info.run_id, status))
+
+    def log_params(self, params: dict, prefix: str = "") -> None:
+        from mlflow.entities import Param
+
+        items = [Param(metric_name(f"{prefix}{k}"), str(v)[:6000]) for k, v in params.items()]
+        if self.run_id and items:
+            self._call(lambda c: c.log_batch(self.run_id, params=items))
+
+    def log_metrics(self, metrics: dict, step: int | None = None, prefix: str = "") -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [Metric(metric_name(f"{prefix}{k}"), float(v), now, step or 0)
+                 for k, v in metrics.items() if v is not None]
+        if self.run_id and items:
+            self._call(lambda c: c.log_batch(self.run_id, metrics=items))
+
+    def set_tags(self, tags: dict) -> None:
+        if self.run_id:
+            run_id = self.run_id
+            self._call(lambda c: [c.set_tag(run_id, k, str(v)) for k, v in tags.items()])
+
+    # ---- what item2vec records -------------------------------------------------------------------
+
+    def log_training_log(self, training_log: list[dict]) -> None:
+        """Per-epoch loss and words/second (``Item2Vec.training_log_``), step = epoch."""
+        for report in training_log:
+            self.log_metrics({"loss": report["loss"], "mean_loss": report["mean_loss"],
+                              "words_per_second": report["words_per_second"]}, step=int(report["epoch"]))
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        if self.run_id:
+            run_id = self.run_id
+            self._call(lambda c: c.log_text(run_id, text, artifact_file))
+
+    def log_artifact_dir(self, directory, artifact_path: str) -> None:
+        """Log a directory (e.g. a saved model) as artifacts."""
+        if self.run_id:
+            run_id = self.run_id
+            self._call(lambda c: c.log_artifacts(run_id, str(directory), artifact_path))
+
+    def log_model(self, model, artifact_path: str = "model") -> None:
+        """Save an ``Item2Vec`` and log its directory (readable with ``Item2Vec.load``)."""
+        if not (self.enabled and self.run_id):
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            model.save(Path(tmp) / "model")
+            self.log_artifact_dir(Path(tmp) / "model", artifact_path)
+
+    def log_evaluation(self, evaluation, prefix: str = "test") -> None:
+        """Metrics per model (``{prefix}/{model}/HR_at_20``), the comparison table as CSV and
+        Markdown, and the plot of recall@k against k for every model."""
+        from .evaluate import markdown_table
+
+        if not (self.enabled and self.run_id):
+            return
+        for name, values in evaluation.metrics.items():
+            self.log_metrics(values, prefix=f"{prefix}/{name}/")
+        self.log_metrics({"pairs": evaluation.n_pairs, "unseen_targets": evaluation.n_unseen_targets,
+                          "empty_prefixes": evaluation.n_empty_prefixes}, prefix=f"{prefix}/")
+        table = evaluation.table()
+        self.log_text(table.write_csv(), f"{prefix}_comparison.csv")
+        self.log_text(markdown_table(table), f"{prefix}_comparison.md")
+        figure = recall_plot(evaluation)
+        if self.run_id:
+            run_id = self.run_id
+            self._call(lambda c: c.log_figure(run_id, figure, f"{prefix}_recall_at_k.png"))
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+
+
+def recall_plot(evaluation):
+    """Recall@k (= HR@k) against k = 1..max k, one line per model (matplotlib, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4), dpi=100)
+    for name, curve in evaluation.hit_rate_curves.items():
+        axes.plot(range(1, len(curve) + 1), curve, label=name, marker="." if len(curve) <= 20 else None)
+    axes.set_xlabel("k")
+    axes.set_ylabel("recall@k (= HR@k)")
+    axes.set_title(f"Next-item recall on {evaluation.task_name} ({evaluation.n_pairs:,} pairs)")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,289 @@
+"""Protocols, metrics and the harness against the naive references; the CLI on real files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import naive
+from conftest import shared_file
+from item2vec.corpus import Corpus, Vocab
+from item2vec.evaluate import (NextItemTask, evaluate_models, hit_rate_curve, leave_last_out, parse_ks,
+                               ranking_metrics, read_prefix_label_file, read_training_sessions,
+                               split_last_sessions)
+
+sessions_strategy = st.lists(st.lists(st.sampled_from("abcdefgh"), min_size=0, max_size=7), min_size=1, max_size=12)
+
+
+def _catalogue(keys) -> Vocab:
+    return Vocab(tuple(keys), np.ones(len(keys), dtype=np.int64))
+
+
+def _pairs(task: NextItemTask):
+    keys = task.catalogue.keys
+    return [(prefix, None if t < 0 else keys[t]) for prefix, t in zip(task.prefix_keys(), task.targets)]
+
+
+# ---- protocols --------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(sessions=sessions_strategy, known=st.sets(st.sampled_from("abcdefgh"), min_size=1), last_only=st.booleans())
+def test_pairs_from_sessions_match_naive(sessions, known, last_only):
+    nonempty = [s for s in sessions if s]
+    if not nonempty:
+        return
+    catalogue = _catalogue(sorted(known))
+    task = NextItemTask.from_sessions(Corpus.from_sentences(nonempty), catalogue, last_only=last_only)
+    expected = naive.next_item_pairs(nonempty, catalogue.keys, last_only)
+    assert [(list(p), t) for p, t in _pairs(task)] == expected
+    assert task.n_unseen_targets == sum(t is None for _, t in expected)
+    positions = [[len(s) - 1] if last_only else range(1, len(s)) for s in nonempty]
+    prefix_items = sum(i for ps in positions for i in ps if i > 0)
+    assert task.n_unknown_prefix_items == prefix_items - sum(len(p) for p, _ in expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sessions=sessions_strategy, known=st.sets(st.sampled_from("abcdefgh"), min_size=1))
+def test_pairs_from_keys_match_pairs_from_sessions(sessions, known):
+    nonempty = [s for s in sessions if s]
+    if not nonempty:
+        return
+    catalogue = _catalogue(sorted(known))
+    expected = naive.next_item_pairs(nonempty, sorted(known))
+    raw = [(s[:i], s[i]) for s in nonempty for i in range(1, len(s))]
+    task = NextItemTask.from_pairs([p for p, _ in raw], [t for _, t in raw], catalogue)
+    assert [(list(p), t) for p, t in _pairs(task)] == expected
+
+
+def test_subsample_keeps_whole_pairs():
+    sessions = [list(np.random.default_rng(s).choice(list("abcdefghij"), size=2 + s % 6)) for s in range(60)]
+    task = NextItemTask.from_sessions(Corpus.from_sentences(sessions), _catalogue("abcdefghij"))
+    small = task.subsample(25, seed=3)
+    assert len(small) == 25
+    original = [(tuple(p), t) for p, t in _pairs(task)]
+    drawn = [(tuple(p), t) for p, t in _pairs(small)]
+    assert all(pair in original for pair in drawn)  # whole pairs: prefix and target stay together
+    assert all(drawn.count(pair) <= original.count(pair) for pair in drawn)  # without replacement
+    assert task.subsample(10_000) is task
+
+
+def test_prefix_matrix_weightings():
+    task = NextItemTask.from_pairs([["a", "b", "a"], ["c"], []], ["b", "a", "c"], _catalogue("abc"))
+    count = task.prefix_matrix("count").toarray()
+    np.testing.assert_allclose(count, [[2, 1, 0], [0, 0, 1], [0, 0, 0]])
+    np.testing.assert_allclose(task.prefix_matrix("last").toarray(), [[1, 0, 0], [0, 0, 1], [0, 0, 0]])
+    # recency: item a steps from the end weighs decay**a; "a" is at ages 0 and 2
+    np.testing.assert_allclose(task.prefix_matrix("recency", 0.5).toarray(),
+                               [[1 + 0.25, 0.5, 0], [0, 0, 1], [0, 0, 0]])
+    with pytest.raises(ValueError, match="unknown prefix weighting"):
+        task.prefix_matrix("typo")
+
+
+def test_split_last_sessions_keeps_order_and_every_session():
+    sessions = [["a", "b"], ["b", "c", "a"], ["d"], ["a", "d", "e"], ["e", "f"]]
+    head, tail = split_last_sessions(Corpus.from_sentences(sessions), 0.4)
+    assert list(head) + list(tail) == sessions
+    assert len(tail) == 2
+    assert "f" not in head.vocab.key_to_index  # each part has its own vocabulary
+    with pytest.raises(ValueError, match="fraction"):
+        split_last_sessions(Corpus.from_sentences(sessions), 1.0)
+
+
+def test_leave_last_out_matches_naive():
+    histories = [["a", "b", "c"], ["b", "a"], ["z"], ["c", "a", "b", "y"]]
+    train, task = leave_last_out(Corpus.from_sentences(histories))
+    assert list(train) == [["a", "b"], ["b"], ["z"], ["c", "a", "b"]]
+    expected = naive.next_item_pairs(histories, train.vocab.keys, last_only=True)
+    assert [(list(p), t) for p, t in _pairs(task)] == expected
+    assert task.n_unseen_targets == 1  # "y" occurs only as a held-out last item
+
+
+# ---- metrics ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n=st.integers(1, 30), width=st.integers(1, 12), n_items=st.integers(12, 40))
+def test_ranking_metrics_match_naive(data, n, width, n_items):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    recommended = np.array([rng.permutation(n_items)[:width] for _ in range(n)], dtype=np.int32)
+    recommended[rng.random(recommended.shape) < 0.1] = -1  # "no recommendation" slots
+    targets = rng.integers(-1, n_items, n).astype(np.int32)  # -1: unseen in training
+    ks = sorted(set(data.draw(st.lists(st.integers(1, width), min_size=1, max_size=3))))
+    fast = ranking_metrics(recommended, targets, ks, n_items)
+    slow = naive.ranking_metrics(recommended.tolist(), targets.tolist(), ks, n_items)
+    assert fast.keys() == slow.keys()
+    for key in fast:
+        assert fast[key] == pytest.approx(slow[key], abs=1e-12), key
+    curve = hit_rate_curve(recommended, targets)
+    for k in ks:
+        assert curve[k - 1] == pytest.approx(fast[f"HR@{k}"])
+
+
+def test_unseen_targets_stay_in_the_denominator():
+    recommended = np.array([[0, 1], [1, 0], [0, 1], [1, 0]])
+    targets = np.array([0, 0, -1, -1])
+    metrics = ranking_metrics(recommended, targets, [2], 2)
+    assert metrics["HR@2"] == 0.5  # two hits out of four pairs, not out of two
+    assert metrics["MRR@2"] == pytest.approx((1 + 0.5) / 4)
+
+
+def test_parse_ks():
+    assert parse_ks("20,10,20") == (10, 20)
+    for bad in ("", "0", "a,b", "-5"):
+        with pytest.raises(ValueError, match="--k"):
+            parse_ks(bad)
+
+
+# ---- files and bad input ----------------------------------------------------------------------
+
+
+def _write(path, lines):
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def test_prefix_label_file_errors(tmp_path):
+    catalogue = _catalogue("abc")
+    good = read_prefix_label_file(_write(tmp_path / "ok.tsv", ["a b\tc", "c\tx"]), catalogue)
+    assert len(good) == 2 and good.n_unseen_targets == 1
+    with pytest.raises(ValueError, match=r"bad\.tsv: line 2 is not 'prefix items<TAB>next item'"):
+        read_prefix_label_file(_write(tmp_path / "bad.tsv", ["a\tb", "a b c"]), catalogue)
+    with pytest.raises(ValueError, match="line 1"):
+        read_prefix_label_file(_write(tmp_path / "two.tsv", ["a\tb c"]), catalogue)
+    with pytest.raises(ValueError, match="no \\(prefix, next item\\) pair"):
+        read_prefix_label_file(_write(tmp_path / "empty.tsv", [""]), catalogue)
+    with pytest.raises(ValueError, match="same dataset"):
+        read_prefix_label_file(_write(tmp_path / "other.tsv", ["a\tx", "b\ty"]), catalogue)
+    with pytest.raises(FileNotFoundError):
+        read_prefix_label_file(tmp_path / "missing.tsv", catalogue)
+
+
+def test_training_file_that_is_a_test_file_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="looks like a 'prefix<TAB>next item' test file"):
+        read_training_sessions(_write(tmp_path / "t.tsv", ["a b\tc"]))
+    with pytest.raises(ValueError, match="no session"):
+        read_training_sessions(_write(tmp_path / "e.txt", ["", "  "]))
+
+
+class _Fixed:
+    """A model recommending a fixed list, to test the harness alone."""
+
+    def __init__(self, row):
+        self.row = np.asarray(row, dtype=np.int32)
+
+    def recommend(self, task, k, **options):
+        return np.tile(self.row[:k], (len(task), 1))
+
+
+def test_harness_errors_and_figures():
+    catalogue = _catalogue("abc")
+    task = NextItemTask.from_pairs([["a"], ["b"]], ["b", "c"], catalogue, name="t")
+    result = evaluate_models({"fixed": _Fixed([1, 2, 0])}, task, (1, 2))
+    assert result.metrics["fixed"]["HR@1"] == 0.5 and result.metrics["fixed"]["HR@2"] == 1.0
+    with pytest.raises(ValueError, match="exceeds the catalogue of 3"):
+        evaluate_models({"fixed": _Fixed([1, 2, 0])}, task, (4,))
+    empty = NextItemTask.from_pairs([], [], catalogue, name="nothing")
+    with pytest.raises(ValueError, match="'nothing' is empty"):
+        evaluate_models({"fixed": _Fixed([1, 2, 0])}, empty, (1,))
+
+
+# ---- the real SR-GNN files, the CLI and implicit as a cross-check -----------------------------
+
+
+def _diginetica_slice(tmp_path, n_train=6000, n_test=1500):
+    train = tmp_path / "train.txt"
+    test = tmp_path / "test.tsv"
+    with gzip.open(shared_file("diginetica_srgnn_train_sessions.txt.gz"), "rt") as f:
+        lines = f.readlines()
+    train.write_text("".join(lines[-n_train:]))
+    with gzip.open(shared_file("diginetica_srgnn_test_prefix_label.tsv.gz"), "rt") as f:
+        test.write_text("".join(next(f) for _ in range(n_test)))
+    return train, test
+
+
+def test_srgnn_test_file_reads_every_pair():
+    corpus = read_training_sessions(shared_file("diginetica_srgnn_train_sessions.txt.gz"))
+    task = read_prefix_label_file(shared_file("diginetica_srgnn_test_prefix_label.tsv.gz"), corpus.vocab)
+    assert len(task) == 60_858  # the published test size
+    assert task.n_unseen_targets == 0 and task.n_unknown_prefix_items == 0  # SR-GNN filters both
+
+
+def test_itemknn_metrics_agree_with_implicits_ranking_metrics(tmp_path):
+    """implicit's ranking_metrics_at_k (a random-split tool, used here only as a cross-check):
+    with the prefix as the "train" row and the target as the "test" row, its precision@K is HR@K
+    (one relevant item), its map@K is MRR@K and its ndcg@K is NDCG@K, when seen items are excluded."""
+    from implicit.evaluation import ranking_metrics_at_k
+    from scipy.sparse import csr_matrix
+
+    from item2vec.baselines import ItemKNN
+
+    train_path, test_path = _diginetica_slice(tmp_path)
+    corpus = read_training_sessions(train_path)
+    full = read_prefix_label_file(test_path, corpus.vocab)
+    # implicit skips rows without a test item and never ranks a "liked" item: keep comparable pairs
+    pairs = [(p, t) for p, t in _pairs(full) if t is not None and p and t not in p]
+    task = NextItemTask.from_pairs([p for p, _ in pairs], [t for _, t in pairs], corpus.vocab)
+    model = ItemKNN(K=50).fit(corpus)
+    ours = evaluate_models({"knn": model}, task, (20,), {"knn": {"prefix": "count", "exclude_seen": True}}).metrics["knn"]
+    targets = csr_matrix((np.ones(len(task), np.float32), (np.arange(len(task)), task.targets)),
+                         shape=(len(task), len(task.catalogue)))
+    theirs = ranking_metrics_at_k(model.model_, task.prefix_matrix("count"), targets, K=20, show_progress=False)
+    assert ours["HR@20"] == pytest.approx(theirs["precision"], abs=0.01)
+    assert ours["MRR@20"] == pytest.approx(theirs["map"], abs=0.01)
+    assert ours["NDCG@20"] == pytest.approx(theirs["ndcg"], abs=0.01)
+
+
+def _cli(args, cwd):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_cli_evaluate_writes_json_for_every_model(tmp_path):
+    train, test = _diginetica_slice(tmp_path)
+    out = tmp_path / "metrics.json"
+    result = _cli(["evaluate", "--train", str(train), "--test", str(test), "--baselines", "pop,itemknn",
+                   "--k", "5,20", "--json", str(out), "--no-track", "--epochs", "2", "--min-count", "1",
+                   "--workers", "1"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert set(figures) == {"item2vec", "pop", "itemknn"}
+    for values in figures.values():
+        assert {"HR@5", "MRR@5", "HR@20", "MRR@20", "NDCG@20", "coverage@20"} <= set(values)
+        assert 0 <= values["MRR@20"] <= values["HR@20"] <= 1
+    assert figures["itemknn"]["HR@20"] > 3 * figures["pop"]["HR@20"]
+    assert "unseen in training" in result.stdout
+    assert not (tmp_path / "mlruns").exists()  # --no-track
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--k", "100000"], "exceeds the catalogue"),
+    (["--baselines", "pop,knn"], "unknown baseline 'knn'"),
+    (["--k", "0"], "--k must be"),
+])
+def test_cli_evaluate_bad_input(tmp_path, args, message):
+    train, test = _diginetica_slice(tmp_path, 500, 50)
+    result = _cli(["evaluate", "--train", str(train), "--test", str(test), "--baselines", "pop", "--no-track",
+                   "--epochs", "1", "--min-count", "1", *args], tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_evaluate_mismatched_files(tmp_path):
+    train, test = _diginetica_slice(tmp_path, 500, 50)
+    other = _write(tmp_path / "other.tsv", ["x1 x2\tx3"])
+    result = _cli(["evaluate", "--train", str(train), "--test", str(other), "--no-track"], tmp_path)
+    assert result.returncode == 2 and "same dataset" in result.stderr
+    swapped = _cli(["evaluate", "--train", str(test), "--test", str(train), "--no-track"], tmp_path)
+    assert swapped.returncode == 2 and "test file" in swapped.stderr
