@@ -128,7 +128,10 @@ def worker(args) -> None:
         log.write_parquet(Path(args.path) / "events.parquet")
         log.write_csv(Path(args.path) / "events.csv")
         return
-    result = run_pandas(args.path) if args.worker == "pandas" else run_polars(args.path, args.buckets)
+    if args.worker == "pandas":
+        result = run_pandas(args.path)
+    else:
+        result = run_polars(args.path, args.buckets if args.worker == "polars-buckets" else 1)
     result["peak_rss_gb"] = peak_rss_gb()
     print(json.dumps(result))
 

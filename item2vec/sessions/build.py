@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from .codes import encode
 from .filters import drop_rare_items_and_short_sessions
 from .formats import EventFormat
 from .options import SessionOptions
@@ -36,7 +35,7 @@ def sessionize(source, fmt: EventFormat = EventFormat(), options: SessionOptions
     Raises ``ValueError`` with a one-line message for bad input, including when a step removes
     every event (the message names that step).
     """
-    table, keys, tally, _ = _sessionise_log(source, fmt, options)
+    table, keys, tally = _sessionise_log(source, fmt, options)
     table = drop_rare_items_and_short_sessions(table, options, tally)
     tally.require(table.n_events)
     summary = tally.summary({"events": table.n_events, "sessions": table.n_sessions,
@@ -56,11 +55,11 @@ def temporal_split(source, fmt: EventFormat = EventFormat(), options: SessionOpt
     """
     if (cutoff is None) == (last_days is None):
         raise ValueError("give exactly one of cutoff and last_days")
-    table, keys, tally, latest_us = _sessionise_log(source, fmt, options)
+    table, keys, tally = _sessionise_log(source, fmt, options)
     if last_days is not None:
         if not last_days > 0:
             raise ValueError(f"last_days must be > 0, got {last_days}")
-        cutoff_us = latest_us - round(last_days * 86_400_000_000)
+        cutoff_us = tally.latest_us - round(last_days * 86_400_000_000)
     else:
         cutoff_us = _to_microseconds(cutoff)
     when = _EPOCH + timedelta(microseconds=cutoff_us)
@@ -77,7 +76,7 @@ def temporal_split(source, fmt: EventFormat = EventFormat(), options: SessionOpt
 def leave_last_out(source, fmt: EventFormat = EventFormat(), options: SessionOptions = SessionOptions()) -> Split:
     """Sessions cleaned as by ``sessionize``, then each session's last event held out: training
     holds every session without it, test the whole sessions whose last item occurs in training."""
-    table, keys, tally, _ = _sessionise_log(source, fmt, options)
+    table, keys, tally = _sessionise_log(source, fmt, options)
     table = drop_rare_items_and_short_sessions(table, options, tally)
     tally.require(table.n_events)
     train, test = hold_out_last(table, len(keys), tally)
@@ -86,34 +85,26 @@ def leave_last_out(source, fmt: EventFormat = EventFormat(), options: SessionOpt
     return _split(train, test, keys, tally, None)
 
 
-def _sessionise_log(source, fmt: EventFormat, options: SessionOptions) -> tuple[EventTable, pl.Series, Tally, int]:
+def _sessionise_log(source, fmt: EventFormat, options: SessionOptions) -> tuple[EventTable, pl.Series, Tally]:
     """Read the log and run the per-user steps, in memory or partition by partition; return the
-    sessions, the item keys, the tally and the latest timestamp (microseconds)."""
+    sessions, the item keys and the tally."""
     if (options.event_types is not None or options.event_weights is not None) and not fmt.event:
         raise ValueError("event types or weights are set but no event type column is mapped")
     scan = scan_events(source, fmt)
     tally = Tally(scan.origin)
     if options.buckets == 1:
-        frame = scan.collect()
-        tally.rows_read, latest_us = frame.height, frame["time"].max()
-        codes, keys = encode(frame["item"])
-        table = sessionise(frame.with_columns(codes.alias("item")), fmt.key, options, tally)
+        table, keys = sessionise(scan.collect(), fmt.key, options, tally)
     else:
         with tempfile.TemporaryDirectory(prefix="item2vec-sessions-") as tmp:
             parts = scan.sink_buckets(Path(tmp), options.buckets)
             tally.require(len(parts))  # no partition: the log has no rows
             everything = pl.scan_parquet([p / "*.parquet" for p in parts])
-            tally.rows_read, latest_us = everything.select(pl.len(), pl.col("time").max()).collect().row(0)
             keys = everything.select(pl.col("item").drop_nulls().unique().sort()).collect(engine="streaming")["item"]
-            tables = [sessionise(_encoded_partition(p, keys), fmt.key, options, tally) for p in parts]
+            tables = [sessionise(pl.read_parquet(p).drop("time_bad", "short", strict=False), fmt.key, options,
+                                 tally, keys)[0] for p in parts]
         table = EventTable.concat(tables)
     tally.require(table.n_events)
-    return table, keys, tally, latest_us
-
-
-def _encoded_partition(path: Path, keys: pl.Series) -> pl.DataFrame:
-    frame = pl.read_parquet(path).drop("time_bad", "short", strict=False)
-    return frame.with_columns(encode(frame["item"], keys)[0].alias("item"))
+    return table, keys, tally
 
 
 def _split(train: EventTable, test: EventTable, keys: pl.Series, tally: Tally, cutoff: datetime | None) -> Split:

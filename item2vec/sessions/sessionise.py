@@ -24,20 +24,28 @@ from .summary import Tally
 from .table import EventTable
 
 
-def sessionise(frame: pl.DataFrame, key: str, options: SessionOptions, tally: Tally) -> EventTable:
-    """Sessions of the canonical ``frame`` (``item`` already encoded as UInt32), grouped by the
-    column ``key``. Counts its drops in ``tally``; may return an empty table."""
-    n_rows = frame.height
+def sessionise(frame: pl.DataFrame, key: str, options: SessionOptions, tally: Tally,
+               item_keys: pl.Series | None = None) -> tuple[EventTable, pl.Series]:
+    """Sessions of the canonical ``frame``, grouped by the column ``key``, with items coded into
+    ``item_keys`` (default: the distinct items of ``frame``); returns them and the keys. Counts
+    the rows read and dropped in ``tally``; may return an empty table. Pass ``frame`` without
+    keeping a reference to it: its columns are released as soon as they are no longer needed."""
+    n_rows, latest = frame.height, frame["time"].max()
+    tally.read(n_rows, latest)
     frame = frame.filter(pl.all_horizontal(pl.col(key, "item", "time").is_not_null()))
     tally.drop("null", n_rows - frame.height)
     if not frame["row"].is_sorted():
         frame = frame.sort("row")
-    attributes = frame.select(c for c in ("user", "session") if c in frame.columns)
+    item_codes, item_keys = codes.encode(frame["item"], item_keys)
+    frame = frame.with_columns(item_codes.alias("item"))
+    del item_codes
     keys = frame[key]
     events = _in_key_time_order(frame, key, _group_codes(keys), options)
     if not keys.dtype.is_integer() and _hash_collision(events, keys):
         events = _in_key_time_order(frame, key, keys.cast(pl.String).cast(pl.Categorical).to_physical(), options)
-    info = attributes[events.filter("starts")["position"]]
+    frame = frame.select(c for c in ("user", "session") if c in frame.columns)  # release the rest
+    info = frame[events.filter("starts")["position"]]
+    del frame, keys
     events = events.drop("key", "starts", "position")
 
     if options.event_types is not None:
@@ -49,7 +57,7 @@ def sessionise(frame: pl.DataFrame, key: str, options: SessionOptions, tally: Ta
         n = events.height
         events = events.filter(_position_from_end() < options.keep_last)
         tally.drop("truncated", n - events.height)
-    return EventTable(events, info).compact()  # the event-type filter may have emptied sessions
+    return EventTable(events, info).compact(), item_keys  # the type filter may have emptied sessions
 
 
 def _in_key_time_order(frame: pl.DataFrame, key: str, key_codes: pl.Series, options: SessionOptions) -> pl.DataFrame:

@@ -41,11 +41,18 @@ class Summary:
 
 @dataclass
 class Tally:
-    """Running counts while the pipeline drops events; raises when a step leaves nothing."""
+    """Running counts while the pipeline reads and drops events; raises when a step leaves nothing."""
 
     source: str
     rows_read: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    latest_us: int | None = None  # the latest timestamp read (microseconds)
+
+    def read(self, n_rows: int, latest_us: int | None) -> None:
+        """Count ``n_rows`` more rows read, whose latest timestamp is ``latest_us``."""
+        self.rows_read += n_rows
+        if latest_us is not None:
+            self.latest_us = latest_us if self.latest_us is None else max(self.latest_us, latest_us)
 
     def drop(self, reason: str, n: int) -> None:
         if reason not in REASONS:
