@@ -5,6 +5,7 @@ import csv
 import gzip
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -165,9 +166,10 @@ def synthetic_log(n=400, seed=0):
     })
 
 
-def test_hash_collisions_fall_back_to_exact_codes(monkeypatch):
+@pytest.mark.parametrize("buckets", [1, 3])
+def test_hash_collisions_fall_back_to_exact_codes(monkeypatch, buckets):
     log = synthetic_log()
-    options = SessionOptions(gap_minutes=10, event_weights=WEIGHTS, min_item_count=2)
+    options = SessionOptions(gap_minutes=10, event_weights=WEIGHTS, min_item_count=2, buckets=buckets)
     expected = naive_rows(naive.naive_sessionize(as_naive_events(log), **naive_steps(options, False)),
                           log_format(False), True)
     monkeypatch.setattr(codes, "identity_hash", lambda values: values.hash(seed=0) % 3)
@@ -180,7 +182,7 @@ def test_buckets_give_the_same_sessions_as_memory(synthetic):
     options = SessionOptions(gap_minutes=20, event_weights={"purchase": 5, "cart": 3}, min_item_count=3,
                              iterate=True)
     in_memory = sessionize(log, fmt, options)
-    bucketed = sessionize(log, fmt, SessionOptions(**{**options.__dict__, "buckets": 5}))
+    bucketed = sessionize(log, fmt, replace(options, buckets=5))
     assert bucketed.frame().equals(in_memory.frame())
     assert bucketed.summary == in_memory.summary
 
