@@ -2,8 +2,9 @@
 
 Reading and the per-user steps run either on the whole log in memory (``buckets=1``) or, for logs
 larger than memory, one user-hash partition at a time: the log is first streamed into Parquet
-partitions on disk (``TMPDIR``), so peak memory is one partition plus the compact result
-(about 25 bytes per kept event), whatever the size of the log.
+partitions on disk (``TMPDIR``), so the raw log is never in memory; what is left is one partition
+and the compact result (24 bytes per kept event, with transient copies while it is ordered and
+turned into a corpus).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from .filters import drop_rare_items_and_short_sessions
