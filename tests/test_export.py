@@ -3,7 +3,6 @@ pyfunc model: logged to a throwaway SQLite store, loaded, and scored like `item2
 (also on Spark in local mode when pyspark is installed)."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -119,11 +118,11 @@ def test_pyfunc_rejects_input_without_items_column(logged):
 
 
 @pytest.mark.slow
-def test_spark_udf_scores_like_the_cli(logged, scored_by_cli):
+def test_spark_udf_scores_like_the_cli(logged, scored_by_cli, monkeypatch):
     pyspark = pytest.importorskip("pyspark", reason="pyspark not installed (pip install -e '.[spark]')")
     from pyspark.sql import SparkSession
 
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers must import item2vec from this environment
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # workers must import item2vec from this environment
     spark = (SparkSession.builder.master("local[1]").appName("item2vec-test")
              .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1").getOrCreate())
     try:
