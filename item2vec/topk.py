@@ -70,8 +70,7 @@ def top_k_inner(queries: np.ndarray, items: np.ndarray, k: int,
     top_items = np.empty((n_queries, k), dtype=np.int32)
 
     def fold(tile, lo, hi, first, last):
-        fold_tile(tile, hi - lo, last - first, first, lo, seen_items, seen_offsets, mask,
-                  heap_scores[lo:hi], heap_items[lo:hi])
+        fold_tile(tile, first, lo, seen_items, seen_offsets, mask, heap_scores[lo:hi], heap_items[lo:hi])
 
     def finish(lo, hi):
         rescore_sorted(queries, items, lo, heap_items[lo:hi], top_scores[lo:hi], top_items[lo:hi])
@@ -87,7 +86,7 @@ def max_inner(queries: np.ndarray, targets: np.ndarray, workers: int | None = No
     best = np.full(len(queries), -np.inf, dtype=np.float32)
 
     def fold(tile, lo, hi, first, last):
-        fold_tile_max(tile, hi - lo, last - first, best[lo:hi])
+        fold_tile_max(tile, best[lo:hi])
 
     _score_blocks(queries, targets, fold, lambda lo, hi: None, workers)
     return best
@@ -98,26 +97,21 @@ def _score_blocks(queries: np.ndarray, items: np.ndarray, fold: Callable, finish
     """For every chunk of queries ``lo:hi`` and tile of items ``first:last`` (ascending), compute
     the tile of dot products and call ``fold(tile, lo, hi, first, last)``; then ``finish(lo, hi)``.
 
-    Queries and items are zero-padded to whole blocks, so every BLAS call has one shape and
-    the fold kernels need no edge cases. Chunks run on ``workers`` threads, each reusing its
-    buffers, with BLAS limited to one thread meanwhile.
+    Chunks run on ``workers`` threads, each reusing one tile buffer, with BLAS limited to one
+    thread meanwhile.
     """
-    n_queries, n_items, dim = len(queries), len(items), items.shape[1]
-    padded = np.zeros((-(-n_items // ITEMS_PER_TILE) * ITEMS_PER_TILE, dim), dtype=np.float32)
-    padded[:n_items] = items
+    n_queries, n_items = len(queries), len(items)
     buffers = threading.local()
 
     def run(lo: int) -> None:
         hi = min(lo + ROWS_PER_TASK, n_queries)
         if not hasattr(buffers, "tile"):
-            buffers.block = np.zeros((ROWS_PER_TASK, dim), dtype=np.float32)
-            buffers.tile = np.empty((ROWS_PER_TASK, ITEMS_PER_TILE), dtype=np.float32)
-        block, tile = buffers.block, buffers.tile
-        block[:hi - lo] = queries[lo:hi]
-        block[hi - lo:] = 0.0
+            buffers.tile = np.empty(ROWS_PER_TASK * ITEMS_PER_TILE, dtype=np.float32)
         for first in range(0, n_items, ITEMS_PER_TILE):
-            np.matmul(block, padded[first:first + ITEMS_PER_TILE].T, out=tile)
-            fold(tile, lo, hi, first, min(first + ITEMS_PER_TILE, n_items))
+            last = min(first + ITEMS_PER_TILE, n_items)
+            tile = buffers.tile[:(hi - lo) * (last - first)].reshape(hi - lo, last - first)
+            np.matmul(queries[lo:hi], items[first:last].T, out=tile)
+            fold(tile, lo, hi, first, last)
         finish(lo, hi)
 
     starts = range(0, n_queries, ROWS_PER_TASK)

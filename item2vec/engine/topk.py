@@ -44,19 +44,18 @@ def _replace_root(heap_scores, heap_items, score, item):
 
 
 @njit(nogil=True, cache=True)
-def fold_tile(tile, n_rows, n_cols, first_item, first_row, seen_items, seen_offsets, allowed,
-              heap_scores, heap_items):
-    """Fold ``tile[:n_rows, :n_cols]`` (rows ``first_row..``, items ``first_item..``) into the
-    rows' heaps.
+def fold_tile(tile, first_item, first_row, seen_items, seen_offsets, allowed, heap_scores, heap_items):
+    """Fold ``tile`` (rows ``first_row..``, items ``first_item..``) into the rows' heaps.
 
     ``seen_items[seen_offsets[r]:seen_offsets[r + 1]]`` are excluded for global row ``r``
     (``seen_offsets`` empty: nothing excluded); ``allowed`` is a per-item mask (empty: all).
     ``tile`` is overwritten. ``heap_*`` are indexed by tile row.
     """
+    n_rows, n_cols = tile.shape
     last_item = first_item + n_cols
     check_allowed = allowed.shape[0] > 0
     for r in range(n_rows):
-        row = tile[r][:n_cols]
+        row = tile[r]
         if seen_offsets.shape[0] > 0:
             for p in range(seen_offsets[first_row + r], seen_offsets[first_row + r + 1]):
                 item = seen_items[p]
@@ -127,9 +126,9 @@ def _rank_item(item):
 
 
 @njit(nogil=True, cache=True)
-def fold_tile_max(tile, n_rows, n_cols, best):
-    """``best[r] = max(best[r], max(tile[r, :n_cols]))`` for ``r < n_rows``: the best score of
-    each row over all tiles."""
+def fold_tile_max(tile, best):
+    """``best[r] = max(best[r], max(tile[r]))``: the best score of each row over all tiles."""
+    n_rows, n_cols = tile.shape
     for r in range(n_rows):
         value = best[r]
         row = tile[r]
