@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .app import app, fail
@@ -62,7 +63,7 @@ def print_evaluation(evaluation, title: str) -> None:
     columns = [f"{metric}@{k}" for k in evaluation.ks for metric in ("HR", "MRR", "NDCG", "coverage")]
     best = {c: max(values[c] for values in evaluation.metrics.values()) for c in columns}
     for name, values in evaluation.metrics.items():
-        table.add_row(name, *(f"[bold]{values[c]:.4f}[/]" if values[c] == best[c] else f"{values[c]:.4f}"
+        table.add_row(escape(name), *(f"[bold]{values[c]:.4f}[/]" if values[c] == best[c] else f"{values[c]:.4f}"
                               for c in columns))
     console.print(table)
     console.print(f"{evaluation.n_pairs:,} (prefix, next item) pairs; {evaluation.n_unseen_targets:,} next items "
