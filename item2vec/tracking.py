@@ -111,13 +111,16 @@ class Tracker:
                 self._call(lambda c: c.set_terminated(created.info.run_id, status))
 
     def log_params(self, params: dict, prefix: str = "") -> None:
+        if not (self.enabled and self.run_id and params):
+            return
         from mlflow.entities import Param
 
         items = [Param(metric_name(f"{prefix}{k}"), str(v)[:6000]) for k, v in params.items()]
-        if self.run_id and items:
-            self._call(lambda c: c.log_batch(self.run_id, params=items))
+        self._call(lambda c: c.log_batch(self.run_id, params=items))
 
     def log_metrics(self, metrics: dict, step: int | None = None, prefix: str = "") -> None:
+        if not (self.enabled and self.run_id):
+            return
         import time
 
         from mlflow.entities import Metric
@@ -125,7 +128,7 @@ class Tracker:
         now = int(time.time() * 1000)
         items = [Metric(metric_name(f"{prefix}{k}"), float(v), now, step or 0)
                  for k, v in metrics.items() if v is not None]
-        if self.run_id and items:
+        if items:
             self._call(lambda c: c.log_batch(self.run_id, metrics=items))
 
     def set_tags(self, tags: dict) -> None:

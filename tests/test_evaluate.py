@@ -287,3 +287,38 @@ def test_cli_evaluate_mismatched_files(tmp_path):
     assert result.returncode == 2 and "same dataset" in result.stderr
     swapped = _cli(["evaluate", "--train", str(test), "--test", str(train), "--no-track"], tmp_path)
     assert swapped.returncode == 2 and "test file" in swapped.stderr
+
+
+def test_cli_evaluate_on_an_event_log_split_in_time(tmp_path):
+    from item2vec.datasets import SyntheticClickstream
+
+    events = tmp_path / "events.csv"
+    SyntheticClickstream(n_users=600, n_items=200, n_groups=8, seed=5).events().write_csv(events)
+    out = tmp_path / "m.json"
+    result = _cli(["evaluate", "--events", str(events), "--event-col", "event_type", "--test-days", "5",
+                   "--baselines", "pop,itemknn", "--k", "10", "--json", str(out), "--no-track",
+                   "--epochs", "2", "--min-count", "1", "--workers", "1"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert set(figures) == {"item2vec", "pop", "itemknn"}
+    assert figures["itemknn"]["HR@10"] > figures["pop"]["HR@10"]
+    assert "kept" in result.stderr  # the sessionisation summary
+    missing = _cli(["evaluate", "--events", str(events), "--no-track"], tmp_path)
+    assert missing.returncode == 2 and "--test-days" in missing.stderr
+
+
+def test_cli_tune_writes_best_models_that_evaluate_reads(tmp_path):
+    train, test = _diginetica_slice(tmp_path, 3000, 400)
+    result = _cli(["tune", "--train", str(train), "--test", str(test), "--models", "itemknn,pop", "--trials", "2",
+                   "--k", "10", "--select", "HR@10", "--no-track", "--out", str(tmp_path / "tuned"),
+                   "--json", str(tmp_path / "t.json")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    best = json.loads((tmp_path / "tuned" / "best_models.json").read_text())
+    assert [m["kind"] for m in best["models"]] == ["itemknn", "pop"]
+    trials = (tmp_path / "tuned" / "trials.csv").read_text().splitlines()
+    assert len(trials) == 1 + 2 + 1  # header, 2 item-kNN fits, 1 popularity fit
+    tuned = json.loads((tmp_path / "t.json").read_text())
+    again = _cli(["evaluate", "--train", str(train), "--test", str(test), "--config", str(tmp_path / "tuned" / "best_models.json"),
+                  "--k", "10", "--no-track", "--json", str(tmp_path / "e.json")], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "e.json").read_text()) == tuned  # same models, same figures
