@@ -15,6 +15,7 @@ Conventions (also in the README):
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,25 +206,11 @@ def leave_last_out(corpus: Corpus) -> tuple[Corpus, NextItemTask]:
     """User-level leave-last-out (MovieLens-style): each history's last item is the target, the
     rest of every history trains. Histories with one item only train."""
     lengths = np.diff(corpus.offsets)
-    has_target = lengths > 1
-    target_at = corpus.offsets[1:][has_target] - 1
     keep = np.ones(corpus.n_tokens, dtype=bool)
-    keep[target_at] = False
+    keep[corpus.offsets[1:][lengths > 1] - 1] = False
     kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
     train = Corpus.from_codes(corpus.tokens[keep], kept_before[corpus.offsets], corpus.vocab.keys)
-    catalogue_index = train.vocab.key_to_index
-    remap = np.array([catalogue_index.get(k, -1) for k in corpus.vocab.keys], dtype=np.int32)
-    starts = corpus.offsets[:-1][has_target]
-    prefix_lengths = lengths[has_target] - 1
-    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(prefix_lengths, out=offsets[1:])
-    source = np.repeat(starts - offsets[:-1], prefix_lengths) + np.arange(offsets[-1])
-    prefix_ids = remap[corpus.tokens[source]]
-    known = prefix_ids >= 0
-    kept = np.concatenate(([0], np.cumsum(known, dtype=np.int64)))
-    task = NextItemTask(prefix_ids[known], kept[offsets], remap[corpus.tokens[target_at]],
-                        train.vocab, int(np.count_nonzero(~known)), "leave-last-out")
-    return train, task
+    return train, NextItemTask.from_sessions(corpus, train.vocab, last_only=True, name="leave-last-out")
 
 
 # ---- metrics ----------------------------------------------------------------------------------
@@ -306,8 +293,6 @@ def evaluate_models(models: Mapping[str, object], task: NextItemTask, ks: Sequen
                     scoring: Mapping[str, dict] | None = None) -> Evaluation:
     """Score every fitted model (``recommend(task, k, **options)``, see ``baselines``) on the
     same pairs; ``scoring[name]`` holds that model's options (scorer, exclude_seen...)."""
-    import time
-
     ks = tuple(ks)
     if len(task) == 0:
         raise ValueError(f"the test split {task.name!r} is empty: no (prefix, next item) pair")
@@ -329,8 +314,6 @@ def fit_and_evaluate(specs: Sequence, train: Corpus, task: NextItemTask, ks: Seq
     fit) and score all on ``task``. Parameters, item2vec's per-epoch loss and words/s, the metrics,
     the comparison table, the recall@k plot and the item2vec model go to ``tracker``'s open run.
     Returns the evaluation and the fitted models by ``fit_key``."""
-    import time
-
     from .baselines import make_model
 
     if len(task) == 0:
