@@ -28,15 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchlib import cpu_seconds, peak_rss_mb
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process, all threads: robust to other load on a shared machine."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def timed(n: int, call) -> dict:

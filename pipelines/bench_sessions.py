@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchlib import peak_rss_mb
+
 GAP_MINUTES = 30
 WEIGHTS = {"view": 1.0, "fav": 2.0, "cart": 3.0, "purchase": 5.0}
 MIN_ITEM_COUNT = 5
@@ -115,12 +117,6 @@ def run_pandas(path: str) -> dict:
                 sessions=len(lengths), tokens=int(offsets[-1]), length_histogram=np.bincount(lengths).tolist())
 
 
-def peak_rss_gb() -> float:
-    """This process's peak resident memory. VmHWM, not getrusage's ru_maxrss: Linux carries
-    ru_maxrss over exec, so a child would report at least its parent's size at fork."""
-    status = Path("/proc/self/status").read_text()
-    return int(status.split("VmHWM:")[1].split()[0]) / 1e6  # kB
-
 
 def worker(args) -> None:
     if args.worker == "generate":
@@ -132,7 +128,7 @@ def worker(args) -> None:
         result = run_pandas(args.path)
     else:
         result = run_polars(args.path, args.buckets if args.worker == "polars-buckets" else 1)
-    result["peak_rss_gb"] = peak_rss_gb()
+    result["peak_rss_gb"] = peak_rss_mb() / 1024
     print(json.dumps(result))
 
 
