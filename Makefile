@@ -1,27 +1,32 @@
-# The README's two commands: `make demo` and `make test`.
+# The README's two commands: `make demo` and `make test`. Each creates .venv, installs what it
+# needs into it (the demo: the runtime; the tests: also pytest, gensim, pandas and pyspark), runs.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: demo test install bench clean
+.PHONY: demo test bench clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-install: $(STAMP)
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
 
-demo: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/item2vec demo
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,spark]'
+	touch $@
 
-test: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
+demo: $(VENV)/.runtime
+	$(BIN)/item2vec demo
 
-bench: $(STAMP)
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python pipelines/bench_engine.py
+test: $(VENV)/.test
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.test
+	$(BIN)/python pipelines/bench_engine.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

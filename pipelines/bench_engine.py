@@ -15,7 +15,6 @@ import argparse
 import gzip
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from benchlib import cpu_seconds, peak_rss_mb
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 WIKI = DATA / "enwiki2015_wikiextractor_AA.txt.gz"
@@ -33,10 +34,6 @@ PARAMS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, n
               alpha=0.025, min_alpha=1e-4, workers=2, seed=1)
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def train_gensim(path: str, epochs: int, sg: bool):
     from gensim.models import Word2Vec
     from gensim.models.word2vec import LineSentence
@@ -44,10 +41,10 @@ def train_gensim(path: str, epochs: int, sg: bool):
     started = time.perf_counter()
     model = Word2Vec(sg=int(sg), hs=0, epochs=epochs, **PARAMS)
     model.build_vocab(LineSentence(path))
-    read = time.perf_counter()
+    read, cpu = time.perf_counter(), cpu_seconds()
     model.train(LineSentence(path), total_examples=model.corpus_count, epochs=epochs)
     done = time.perf_counter()
-    return list(model.wv.index_to_key), model.wv.vectors, read - started, done - read
+    return list(model.wv.index_to_key), model.wv.vectors, read - started, done - read, cpu_seconds() - cpu
 
 
 def train_item2vec(path: str, epochs: int, sg: bool):
@@ -56,10 +53,10 @@ def train_item2vec(path: str, epochs: int, sg: bool):
     Item2Vec(min_count=1, epochs=1, workers=1, sg=sg).fit([["a", "b", "c"]])  # load compiled kernels
     started = time.perf_counter()
     corpus = Corpus.from_file(path)
-    read = time.perf_counter()
+    read, cpu = time.perf_counter(), cpu_seconds()
     model = Item2Vec(sg=sg, epochs=epochs, compute_loss=False, **PARAMS).fit(corpus)
     done = time.perf_counter()
-    return list(model.index_to_key), np.asarray(model.vectors), read - started, done - read
+    return list(model.index_to_key), np.asarray(model.vectors), read - started, done - read, cpu_seconds() - cpu
 
 
 def analogy_accuracy(keys, vectors) -> float:
@@ -99,9 +96,9 @@ def next_item_hr20(keys, vectors) -> float:
 
 def worker(args) -> None:
     train = train_gensim if args.worker == "gensim" else train_item2vec
-    keys, vectors, read_s, train_s = train(args.corpus, args.epochs, args.sg)
-    result = dict(read_seconds=read_s, train_seconds=train_s, peak_rss_mb=peak_rss_mb(),
-                  vocab=len(keys))
+    keys, vectors, read_s, train_s, train_cpu = train(args.corpus, args.epochs, args.sg)
+    result = dict(read_seconds=read_s, train_seconds=train_s, train_cpu_seconds=train_cpu,
+                  peak_rss_mb=peak_rss_mb(), vocab=len(keys))
     result["quality"] = analogy_accuracy(keys, vectors) if args.dataset == "text" else next_item_hr20(keys, vectors)
     print(json.dumps(result))
 
@@ -159,12 +156,14 @@ def report(dataset: str, n_tokens: int, args, row: dict) -> None:
     quality = "analogy acc (30k)" if dataset == "text" else "next-item HR@20 (last item)"
     print(f"\n== {dataset}: {n_tokens:,} tokens, {args.epochs} epochs, {'sg' if args.sg else 'cbow'}, "
           f"2 threads ==")
-    print(f"{'':10}{'words/s':>12}{'train s':>10}{'wall s':>9}{'peak MB':>9}  {quality}")
+    print(f"{'':10}{'words/s':>12}{'train s':>10}{'train cpu s':>12}{'wall s':>9}{'peak MB':>9}  {quality}")
     for name, r in row.items():
-        print(f"{name:10}{r['words_per_second']:>12,.0f}{r['train_seconds']:>10.1f}"
+        print(f"{name:10}{r['words_per_second']:>12,.0f}{r['train_seconds']:>10.1f}{r['train_cpu_seconds']:>12.1f}"
               f"{r['read_seconds'] + r['train_seconds']:>9.1f}{r['peak_rss_mb']:>9.0f}  {r['quality']:.4f}")
     g, i = row["gensim"], row["item2vec"]
+    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"ratio item2vec/gensim: words/s {i['words_per_second'] / g['words_per_second']:.2f}x, "
+          f"train CPU {g['train_cpu_seconds'] / i['train_cpu_seconds']:.2f}x less, "
           f"wall {(g['read_seconds'] + g['train_seconds']) / (i['read_seconds'] + i['train_seconds']):.2f}x faster, "
           f"memory {i['peak_rss_mb'] / g['peak_rss_mb']:.2f}, quality {i['quality'] - g['quality']:+.4f}")
 

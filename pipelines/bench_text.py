@@ -29,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_engine import DATA, PARAMS, WIKI, peak_rss_mb, train_gensim
+from bench_engine import DATA, PARAMS, WIKI, train_gensim
+from benchlib import cpu_seconds, peak_rss_mb
 
 QUESTIONS = DATA / "gensim_questions-words.txt.gz"
 PAIRS = {"wordsim353": DATA / "gensim_wordsim353.tsv.gz", "simlex999": DATA / "gensim_simlex999.txt.gz"}
@@ -42,10 +43,10 @@ def train_item2vec(path: str, epochs: int, sg: bool):
     Item2Vec(min_count=1, epochs=1, workers=1, sg=sg).fit([["a", "b", "c"]])  # load compiled kernels
     started = time.perf_counter()
     corpus = read_corpus(path, "whitespace")
-    read = time.perf_counter()
+    read, cpu = time.perf_counter(), cpu_seconds()
     model = Item2Vec(sg=sg, epochs=epochs, compute_loss=False, **PARAMS).fit(corpus)
     done = time.perf_counter()
-    return list(model.index_to_key), model.vectors, read - started, done - read
+    return list(model.index_to_key), model.vectors, read - started, done - read, cpu_seconds() - cpu
 
 
 def scores(keys, vectors) -> dict:
@@ -67,8 +68,8 @@ def scores(keys, vectors) -> dict:
 
 def worker(args) -> None:
     train = train_gensim if args.worker == "gensim" else train_item2vec
-    keys, vectors, read_s, train_s = train(args.corpus, args.epochs, args.sg)
-    result = dict(read_seconds=read_s, train_seconds=train_s, whole_seconds=read_s + train_s,
+    keys, vectors, read_s, train_s, train_cpu = train(args.corpus, args.epochs, args.sg)
+    result = dict(read_seconds=read_s, train_seconds=train_s, whole_seconds=read_s + train_s, train_cpu_seconds=train_cpu,
                   peak_rss_mb=peak_rss_mb(), vocab=len(keys))
     result.update(scores(keys, vectors))
     print(json.dumps(result))
