@@ -29,7 +29,6 @@ def train(
     *, hyper: dict, events_spec: EventSpec,
 ):
     """Train item vectors and save the model directory."""
-    from ..corpus import Corpus
     from ..model import Item2Vec
 
     if (text is None) == (events is None):
