@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import os
 from array import array
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,23 +163,15 @@ class Corpus:
 
         Tokens may be strings or other hashables (converted with ``str``); empty sentences are skipped.
         """
-        index: dict = {}
+        index = defaultdict(itertools.count().__next__)  # a new token gets the next id, in C
         codes = array("i")
         lengths = array("q")
         for sentence in sentences:
             if isinstance(sentence, (str, bytes)):
                 raise ValueError("each sentence must be a list of tokens, not a string; split it first")
-            if not len(sentence):
-                continue
-            try:
-                ids = list(map(index.__getitem__, sentence))
-            except KeyError:
-                for token in sentence:
-                    if token not in index:
-                        index[token] = len(index)
-                ids = list(map(index.__getitem__, sentence))
-            codes.extend(ids)
-            lengths.append(len(ids))
+            if len(sentence):
+                codes.extend(map(index.__getitem__, sentence))
+                lengths.append(len(sentence))
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=offsets[1:])
         return cls._from_owned_codes(np.frombuffer(codes, dtype=np.int32), offsets, list(index),
