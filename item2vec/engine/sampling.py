@@ -14,7 +14,7 @@ def build_alias(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(probabilities)
     scaled = np.asarray(probabilities, dtype=np.float64) * n / probabilities.sum()
     prob, alias = _vose(scaled)
-    return np.minimum(np.round(prob * _TWO32), _TWO32).astype(np.int64), alias
+    return keep_thresholds(prob), alias
 
 
 @njit(cache=True)
@@ -61,9 +61,10 @@ def draw(threshold, alias, bits):
     return np.int64(alias[i])
 
 
-def keep_thresholds(keep_probabilities: np.ndarray) -> np.ndarray:
-    """Subsampling keep-probabilities as int64 thresholds on 32 random bits (1.0 -> always kept)."""
-    return np.minimum(np.round(np.asarray(keep_probabilities) * _TWO32), _TWO32).astype(np.int64)
+def keep_thresholds(probabilities: np.ndarray) -> np.ndarray:
+    """Probabilities as int64 thresholds on 32 random bits: an event of probability ``p`` happens
+    when the bits are below ``p * 2**32`` (1.0 -> always)."""
+    return np.minimum(np.round(np.asarray(probabilities) * _TWO32), _TWO32).astype(np.int64)
 
 
 @njit(cache=True)
