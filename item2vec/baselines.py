@@ -245,7 +245,7 @@ class Item2VecRecommender:
     scoring_options = ({"scorer": "last"}, {"scorer": "mean", "n_last": 5, "decay": 0.7},
                        {"scorer": "mean", "n_last": 10, "decay": 0.3},
                        {"scorer": "sequence", "n_last": 1, "decay": 1.0},
-                       {"scorer": "sequence", "n_last": 5, "decay": 0.7})
+                       {"scorer": "sequence", "n_last": 3, "decay": 0.5})
 
     def __init__(self, **hyperparameters):
         from .model import Item2Vec
