@@ -85,9 +85,10 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
             loss = np.zeros(workers, dtype=np.float64)
             examples = np.zeros(workers, dtype=np.int64)
             started = time.perf_counter()
+            failures: list[BaseException] = []
             threads = [threading.Thread(
-                target=train_range, daemon=True,
-                args=(syn0, syn1, corpus.tokens, corpus.offsets, weights, training.remap,
+                target=_capture_failure, daemon=True, args=(failures, train_range,
+                      syn0, syn1, corpus.tokens, corpus.offsets, weights, training.remap,
                       training.thread_bounds[t], training.thread_bounds[t + 1],
                       training.keep_threshold, training.neg_threshold, training.neg_alias,
                       sg, window, shrink_windows, whole_sentence, negative,
@@ -100,6 +101,10 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
                 threads[0].join(timeout=0.2)
                 if bar:
                     bar.update(epoch * per_epoch + int(done.sum()), epoch + 1, epochs)
+            for thread in threads:
+                thread.join()
+            if failures:
+                raise RuntimeError(f"a training thread failed: {failures[0]!r}") from failures[0]
             report = EpochReport(epoch + 1, epochs, float(loss.sum()), int(examples.sum()),
                                  int(done.sum()), time.perf_counter() - started)
             reports.append(report)
@@ -111,6 +116,15 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
         if bar:
             bar.close()
     return reports
+
+
+def _capture_failure(failures: list, function, *args) -> None:
+    """Run ``function`` in a worker thread, keeping its exception for the main thread (a thread's
+    exception would otherwise only be printed, and training would carry on as if it had worked)."""
+    try:
+        function(*args)
+    except BaseException as exc:  # noqa: BLE001  (re-raised on the main thread)
+        failures.append(exc)
 
 
 class _ProgressBar:

@@ -90,3 +90,19 @@ def test_alias_table_is_exact():
     for i in range(n):
         implied[alias[i]] += (1 - threshold[i] / 2.0**32) / n
     np.testing.assert_allclose(implied, p, atol=1e-8)
+
+
+def test_a_failing_worker_thread_fails_training(monkeypatch):
+    import item2vec.training as training
+
+    def broken_kernel(*args):
+        raise FloatingPointError("boom")
+
+    monkeypatch.setattr(training, "train_range", broken_kernel)
+    corpus = Corpus.from_sentences(SENTENCES)
+    vocab, remap = corpus.vocab.prune(1)
+    syn0 = np.zeros((len(vocab), 4), np.float32)
+    with pytest.raises(RuntimeError, match="training thread failed.*boom"):
+        run(syn0, syn0.copy(), corpus, plan(corpus, vocab, remap, 0.0, 0.75, workers=2), sg=True,
+            window=2, shrink_windows=True, whole_sentence=False, negative=2, alpha=0.025,
+            min_alpha=0.0001, epochs=1, seed=1, compute_loss=True)

@@ -21,7 +21,7 @@ _PROGRESS_EVERY = 1024
 _CLIP = np.float32(30.0)  # exp() argument clip: sigmoid is 1 or 0 to float32 precision beyond it
 
 
-@njit(inline="always", fastmath=True, cache=True)
+@njit(inline="always", fastmath=True, error_model="numpy", cache=True)
 def _logistic_step(syn1, hidden, target, label, lr, grad, compute_loss):
     """One logistic step: score ``hidden . syn1[target]``, add the gradient for ``hidden`` into
     ``grad`` and update ``syn1[target]``. Returns this example's loss (0 if not computed)."""
@@ -56,7 +56,7 @@ def _draw_negatives(centre, negative, neg_threshold, neg_alias, state, out):
     return n
 
 
-@njit(inline="always", fastmath=True, cache=True)
+@njit(inline="always", fastmath=True, error_model="numpy", cache=True)
 def _predict(syn1, hidden, centre, negatives, n_negatives, lr, grad, compute_loss):
     """Train ``hidden`` to predict ``centre`` against the given noise items; ``grad`` gets the
     gradient for ``hidden`` (zeroed here)."""
@@ -68,7 +68,7 @@ def _predict(syn1, hidden, centre, negatives, n_negatives, lr, grad, compute_los
     return loss
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=True, error_model="numpy", cache=True)
 def train_range(syn0, syn1, tokens, offsets, weights, remap, first, last,
                 keep_threshold, neg_threshold, neg_alias,
                 sg, window, shrink_windows, whole_sentence, negative,
