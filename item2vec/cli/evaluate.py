@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .app import app, fail
-from .options import hyperparameter_options
+from .options import hyperparameter_options, option_group
 from .session_options import EventSpec, session_options
 
 console = Console(width=None if sys.stdout.isatty() else 160)  # files and pipes get whole tables
@@ -29,29 +30,57 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     err.print(f"[yellow]warning:[/] {message}")
 
 
-def load_protocol(train: Path | None, test: Path | None, events: Path | None, test_days: float | None,
-                  last_only: bool, events_spec: EventSpec):
-    """Training corpus and test task from SR-GNN files or from an event log split in time."""
-    from ..evaluate import NextItemTask, read_prefix_label_file, read_training_sessions
+_PROTOCOL_OPTIONS = {  # name: (type, default, help, flag declarations)
+    "train": (Optional[Path], None, "Training sessions, one per line (SR-GNN *_train_sessions.txt.gz).", ()),
+    "test": (Optional[Path], None, "Test pairs 'prefix items<TAB>next item' (SR-GNN *_test_prefix_label.tsv.gz).", ()),
+    "events": (Optional[Path], None, "Event log (see the event-log options) split in time instead.", ()),
+    "test_days": (Optional[float], None, "With --events: the last N days are the test split.", ()),
+    "last_only": (bool, False, "With --events: predict only each test session's last item.", ()),
+}
 
-    if events is not None:
-        if train is not None or test is not None:
-            fail("give either --train/--test or --events, not both")
-        if test_days is None:
-            fail("--events needs --test-days N (the last N days become the test split)")
-        from ..sessions import temporal_split
 
-        split = temporal_split(events, events_spec.fmt, events_spec.options, last_days=test_days)
-        for line in split.summary.lines():
-            err.print(line)
-        corpus = split.train.corpus()
-        task = NextItemTask.from_sessions(split.test.corpus(), corpus.vocab, last_only,
-                                          name=f"{events.name} last {test_days:g} days")
-        return corpus, task
-    if train is None or test is None:
-        fail("give --train FILE and --test FILE (SR-GNN format), or --events FILE --test-days N")
-    corpus = read_training_sessions(train)
-    return corpus, read_prefix_label_file(test, corpus.vocab)
+@dataclass(frozen=True)
+class Protocol:
+    """Where the training data and the test pairs come from (the data options)."""
+
+    train: Path | None
+    test: Path | None
+    events: Path | None
+    test_days: float | None
+    last_only: bool
+
+    def load(self, events_spec: EventSpec, require_test: bool = True):
+        """Training corpus and test task (``None`` when ``require_test`` is off and only
+        ``--train`` was given), from SR-GNN files or from an event log split in time."""
+        from ..evaluate import NextItemTask, read_prefix_label_file, read_training_sessions
+
+        if self.events is not None:
+            if self.train is not None or self.test is not None:
+                fail("give either --train/--test or --events, not both")
+            if self.test_days is None:
+                fail("--events needs --test-days N (the last N days become the test split)")
+            from ..sessions import temporal_split
+
+            split = temporal_split(self.events, events_spec.fmt, events_spec.options, last_days=self.test_days)
+            for line in split.summary.lines():
+                err.print(line)
+            corpus = split.train.corpus()
+            task = NextItemTask.from_sessions(split.test.corpus(), corpus.vocab, self.last_only,
+                                              name=f"{self.events.name} last {self.test_days:g} days")
+            return corpus, task
+        if self.train is None or (self.test is None and require_test):
+            test = "--test FILE" if require_test else "[--test FILE]"
+            fail(f"give --train FILE {test} (SR-GNN format), or --events FILE --test-days N")
+        corpus = read_training_sessions(self.train)
+        return corpus, read_prefix_label_file(self.test, corpus.vocab) if self.test is not None else None
+
+    @property
+    def test_name(self) -> str:
+        return str(self.test) if self.test is not None else f"last {self.test_days} days"
+
+
+#: Decorate a command taking ``protocol: Protocol`` with the data options.
+protocol_options = option_group("protocol", _PROTOCOL_OPTIONS, _DATA, build=lambda values: Protocol(**values))
 
 
 def print_evaluation(evaluation, title: str) -> None:
@@ -88,13 +117,9 @@ def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, exclude_
 
 @app.command()
 @hyperparameter_options
+@protocol_options
 @session_options
 def evaluate(
-    train: Annotated[Optional[Path], typer.Option(help="Training sessions, one per line (SR-GNN *_train_sessions.txt.gz).", rich_help_panel=_DATA)] = None,
-    test: Annotated[Optional[Path], typer.Option(help="Test pairs 'prefix items<TAB>next item' (SR-GNN *_test_prefix_label.tsv.gz).", rich_help_panel=_DATA)] = None,
-    events: Annotated[Optional[Path], typer.Option(help="Event log (see the event-log options) split in time instead.", rich_help_panel=_DATA)] = None,
-    test_days: Annotated[Optional[float], typer.Option(help="With --events: the last N days are the test split.", rich_help_panel=_DATA)] = None,
-    last_only: Annotated[bool, typer.Option(help="With --events: predict only each test session's last item.", rich_help_panel=_DATA)] = False,
     baselines: Annotated[str, typer.Option(help="Comma-separated baselines: pop, itemknn, als, bpr.")] = "pop,itemknn,als,bpr",
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
     scorer: Annotated[str, typer.Option(help="item2vec scorer: last, mean or sequence.")] = "mean",
@@ -105,7 +130,7 @@ def evaluate(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write {model: {metric: value}} here.")] = None,
     track: Annotated[bool, typer.Option("--track/--no-track", help="Record the run in MLflow.", rich_help_panel=_TRACK)] = True,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.", rich_help_panel=_TRACK)] = "item2vec",
-    *, hyper: dict, events_spec: EventSpec,
+    *, hyper: dict, protocol: Protocol, events_spec: EventSpec,
 ):
     """Train item2vec and the baselines on the same training data and compare their next-item
     HR/recall, MRR, NDCG and coverage at k on the same test pairs."""
@@ -125,12 +150,12 @@ def evaluate(
         baseline_scoring = {"itemknn": {"prefix": "recency", "decay": 0.5}}
         specs += [ModelSpec(name, {}, {**baseline_scoring.get(name, {}), "exclude_seen": exclude_seen})
                   for name in names]
-    corpus, task = load_protocol(train, test, events, test_days, last_only, events_spec)
+    corpus, task = protocol.load(events_spec)
     err.print(f"training: {len(corpus):,} sessions, {corpus.n_tokens:,} events, {len(corpus.vocab):,} items; "
               f"test: {len(task):,} pairs ({task.name})")
     tracker = Tracker(experiment, enabled=track)
     with tracker.run(f"evaluate {task.name}", tags={"command": "evaluate"}):
-        tracker.log_params({"train": train or events, "test": test or f"last {test_days} days", "k": k})
+        tracker.log_params({"train": protocol.train or protocol.events, "test": protocol.test_name, "k": k})
         evaluation, _ = fit_and_evaluate(specs, corpus, task, ks, tracker, log=err.print)
         tracker.log_text(json.dumps(evaluation.as_json(), indent=2), "metrics.json")
     print_evaluation(evaluation, f"Next-item evaluation on {task.name}")
@@ -155,13 +180,9 @@ def load_specs(path: Path) -> list:
 
 
 @app.command()
+@protocol_options
 @session_options
 def tune(
-    train: Annotated[Optional[Path], typer.Option(help="Training sessions, one per line (SR-GNN *_train_sessions.txt.gz).", rich_help_panel=_DATA)] = None,
-    test: Annotated[Optional[Path], typer.Option(help="Test pairs; the best of each model is scored on them once.", rich_help_panel=_DATA)] = None,
-    events: Annotated[Optional[Path], typer.Option(help="Event log split in time instead.", rich_help_panel=_DATA)] = None,
-    test_days: Annotated[Optional[float], typer.Option(help="With --events: the last N days are the test split.", rich_help_panel=_DATA)] = None,
-    last_only: Annotated[bool, typer.Option(help="With --events: predict only each test session's last item.", rich_help_panel=_DATA)] = False,
     models: Annotated[str, typer.Option(help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr; pop has nothing to tune.")] = "item2vec,itemknn,als,bpr,pop",
     trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,
     validation_fraction: Annotated[float, typer.Option(help="Last share of the training sessions held out for validation.")] = 0.1,
@@ -174,7 +195,7 @@ def tune(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the test figures {model: {metric: value}} here.")] = None,
     track: Annotated[bool, typer.Option("--track/--no-track", help="Record the search in MLflow.", rich_help_panel=_TRACK)] = True,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.", rich_help_panel=_TRACK)] = "item2vec-tune",
-    *, events_spec: EventSpec,
+    *, protocol: Protocol, events_spec: EventSpec,
 ):
     """Equal-budget search of item2vec and baseline hyperparameters on a validation split carved
     from the training data; then the best of each model, refitted on all training data, is scored
@@ -186,14 +207,7 @@ def tune(
     warnings.showwarning = _show_warning
     ks = parse_ks(k)
     names = [m.strip() for m in models.split(",") if m.strip()]
-    if test is None and events is None:
-        if train is None:
-            fail("give --train FILE [--test FILE], or --events FILE --test-days N")
-        from ..evaluate import read_training_sessions
-
-        corpus, task = read_training_sessions(train), None
-    else:
-        corpus, task = load_protocol(train, test, events, test_days, last_only, events_spec)
+    corpus, task = protocol.load(events_spec, require_test=False)
     tracker = Tracker(experiment, enabled=track)
     overrides = {"item2vec": {"workers": workers}} if workers else None
     report = run_tuning(corpus, task, names, trials, ks, select, validation_fraction, validation_pairs,
