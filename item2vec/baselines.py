@@ -239,13 +239,18 @@ class BPR:
 
 class Item2VecRecommender:
     """item2vec under the same interface: trains an ``Item2Vec`` and scores prefixes with
-    ``recommend.recommend_top_k`` (scorers ``last``, ``mean``, ``sequence``)."""
+    ``recommend.recommend_top_k`` (``recommend.SCORERS``)."""
 
     name = "item2vec"
     scoring_options = ({"scorer": "last"}, {"scorer": "mean", "n_last": 5, "decay": 0.7},
                        {"scorer": "mean", "n_last": 10, "decay": 0.3},
                        {"scorer": "sequence", "n_last": 1, "decay": 1.0},
-                       {"scorer": "sequence", "n_last": 3, "decay": 0.5})
+                       {"scorer": "sequence", "n_last": 3, "decay": 0.5},
+                       {"scorer": "neighbours", "n_last": 100, "decay": 1.0, "temperature": 0.05},
+                       {"scorer": "neighbours", "n_last": 100, "decay": 1.0, "temperature": 0.1},
+                       {"scorer": "neighbours", "n_last": 100, "decay": 0.8, "temperature": 0.1},
+                       {"scorer": "mixture", "n_last": 100, "decay": 1.0, "temperature": 1.0},
+                       {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 1.0})
 
     def __init__(self, **hyperparameters):
         from .model import Item2Vec
@@ -273,11 +278,12 @@ class Item2VecRecommender:
         return self
 
     def recommend(self, task: NextItemTask, k: int, exclude_seen: bool = False, scorer: str = "mean",
-                  n_last: int = 5, decay: float = 0.7) -> np.ndarray:
+                  n_last: int = 5, decay: float = 0.7, temperature: float = 0.1) -> np.ndarray:
         from .recommend import encode_sessions, recommend_top_k
 
         encoded = encode_sessions(self.model_, task.prefix_keys())
-        rows, _ = recommend_top_k(self.model_, encoded, k, scorer, n_last, decay, exclude_seen)
+        rows, _ = recommend_top_k(self.model_, encoded, k, scorer, n_last, decay, exclude_seen,
+                                  temperature=temperature)
         return self._to_catalogue[rows]
 
 

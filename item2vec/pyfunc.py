@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from .recommend import DEFAULT_DECAY, DEFAULT_K, DEFAULT_N_LAST, DEFAULT_SCORER, Recommender
+from .recommend import DEFAULT_DECAY, DEFAULT_K, DEFAULT_N_LAST, DEFAULT_SCORER, DEFAULT_TEMPERATURE, Recommender
 
 ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 INPUT_COLUMN = "items"
@@ -48,6 +48,7 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
                                   scorer=options.get("scorer", DEFAULT_SCORER),
                                   n_last=int(options.get("n_last", DEFAULT_N_LAST)),
                                   decay=float(options.get("decay", DEFAULT_DECAY)),
+                                  temperature=float(options.get("temperature", DEFAULT_TEMPERATURE)),
                                   exclude_seen=bool(options.get("exclude_seen", True)))
         frame, _ = recommender.recommend(sessions)
         return rows_per_session(frame, len(sessions)).to_pandas()
@@ -67,7 +68,7 @@ def rows_per_session(frame: pl.DataFrame, n_sessions: int) -> pl.DataFrame:
 
 def log_model(model, name: str = "model", k: int = DEFAULT_K, scorer: str = DEFAULT_SCORER,
               n_last: int = DEFAULT_N_LAST, decay: float = DEFAULT_DECAY, exclude_seen: bool = True,
-              registered_model_name: str | None = None):
+              temperature: float = DEFAULT_TEMPERATURE, registered_model_name: str | None = None):
     """Log ``model`` (an ``Item2Vec`` or a saved model directory) to the active MLflow run as a
     pyfunc recommender, with a signature (input ``items``: list of strings; params ``k``) and an
     input example; returns MLflow's ``ModelInfo``."""
@@ -75,7 +76,7 @@ def log_model(model, name: str = "model", k: int = DEFAULT_K, scorer: str = DEFA
 
     from .model import Item2Vec
 
-    config = dict(k=k, scorer=scorer, n_last=n_last, decay=decay, exclude_seen=exclude_seen)
+    config = dict(k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature, exclude_seen=exclude_seen)
     with tempfile.TemporaryDirectory() as scratch:
         if isinstance(model, Item2Vec):
             directory = Path(scratch) / "item2vec_model"
@@ -83,7 +84,7 @@ def log_model(model, name: str = "model", k: int = DEFAULT_K, scorer: str = DEFA
         else:
             directory = Path(model)
             model = Item2Vec.load(directory)
-        Recommender(model, k=k, scorer=scorer, n_last=n_last, decay=decay)  # fail early on bad options
+        Recommender(model, k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature)  # fail early on bad options
         example = pd.DataFrame({INPUT_COLUMN: [list(model.index_to_key[:3]), list(model.index_to_key[3:4])]})
         python_model = SessionRecommender()
         python_model.model, python_model.options = model, config

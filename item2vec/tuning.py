@@ -24,13 +24,12 @@ from .evaluate import (Evaluation, NextItemTask, evaluate_models, fit_and_evalua
                        split_last_sessions)
 
 #: Grids searched per model. item2vec: the hyperparameters that matter on click data
-#: (Caselles-Dupre et al. 2018), including a negative ns_exponent; its scorer is tried per fit.
-#: The ranges were narrowed by exploratory fits scored on Diginetica's validation split (never
-#: its test): ns_exponent -1 and sample 1e-6 were clearly worse there; the ``sequence`` scorer kept
-#: improving up to 200-300 epochs (faster with alpha 0.05).
+#: (Caselles-Dupre et al. 2018), plus whole-session context; its scorer is tried per fit. The
+#: ranges were narrowed by exploratory fits scored on validation splits of Diginetica and Tmall
+#: (never their tests): ns_exponent -1/-0.5 and sample 1e-5/1e-6 were clearly worse there.
 SEARCH_SPACES: dict[str, dict[str, tuple]] = {
-    "item2vec": {"ns_exponent": (-0.5, 0.0, 0.75, 1.0), "window": (1, 2, 3), "sample": (1e-3, 1e-4, 1e-5),
-                 "epochs": (30, 100, 200), "vector_size": (100, 200), "alpha": (0.025, 0.05)},
+    "item2vec": {"ns_exponent": (0.0, 0.5, 0.75, 1.0), "window": (1, 2, 3), "whole_sentence": (False, True),
+                 "sample": (1e-3, 1e-4), "epochs": (30, 100), "vector_size": (100, 200), "alpha": (0.025, 0.05)},
     "als": {"factors": (32, 64, 128, 256), "regularization": (0.001, 0.01, 0.1, 1.0),
             "alpha": (1.0, 5.0, 10.0, 20.0, 40.0), "iterations": (10, 15, 30)},
     "bpr": {"factors": (32, 64, 128, 256), "learning_rate": (0.005, 0.01, 0.05, 0.1),

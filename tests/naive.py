@@ -186,6 +186,26 @@ def top_k_inner(queries, items, k, exclude=None, allowed=None):
     return ids, scores
 
 
+def mixture_scores(session_rows, queries, targets, shift, temperature, n_last, decay, neighbours):
+    """log sum over the last ``n_last`` rows p (weights 1, decay, ...) of exp((q_p . t_c - shift) /
+    temperature), over each p's ``neighbours`` best columns c (score descending, column ascending);
+    -inf for columns no list reaches."""
+    total = np.zeros(len(targets))
+    for age, row in enumerate(reversed(session_rows[-n_last:])):
+        scores = [float(np.dot(np.asarray(queries[row], np.float64), np.asarray(t, np.float64))) for t in targets]
+        for c in sorted(range(len(targets)), key=lambda c: (-scores[c], c))[:neighbours]:
+            total[c] += decay ** age * math.exp(min((scores[c] - shift) / temperature, 80.0))
+    return [math.log(t) if t > 0 else -math.inf for t in total]
+
+
+def top_k_of_scores(scores, k, exclude=(), allowed=None):
+    """Columns by (score descending, column ascending), skipping excluded and disallowed ones;
+    padded with (-1, -inf) to ``k``."""
+    kept = [c for c in range(len(scores)) if c not in set(exclude) and (allowed is None or allowed[c])]
+    best = sorted(kept, key=lambda c: (-scores[c], c))[:k]
+    return best + [-1] * (k - len(best)), [scores[c] for c in best] + [-math.inf] * (k - len(best))
+
+
 def session_query(session_rows, vectors, scorer, n_last, decay):
     """The textbook query of one session: weights 1, decay, decay**2... from the most recent of
     the last ``n_last`` items (1 for "last"); unit item vectors and a unit query unless "sequence"."""

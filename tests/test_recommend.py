@@ -13,8 +13,12 @@ from hypothesis import given, settings, strategies as st
 import naive
 from conftest import shared_file
 from item2vec import Item2Vec, topk
-from item2vec.recommend import (SCORERS, Recommender, encode_sessions, query_vectors, recommend_batch,
+from item2vec import recommend as recommend_module
+from item2vec.engine.topk import top_k_sparse_rows
+from item2vec.recommend import (MIXTURES, SCORERS, Recommender, encode_sessions, query_vectors, recommend_batch,
                                 recommend_top_k)
+
+LINEAR_SCORERS = [s for s in SCORERS if s not in MIXTURES]
 
 FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
 
@@ -94,7 +98,7 @@ def test_top_k_inner_rejects_mismatched_shapes():
 
 # ---- sessions -> recommendations ----------------------------------------------------------------
 
-@pytest.mark.parametrize("scorer", SCORERS)
+@pytest.mark.parametrize("scorer", LINEAR_SCORERS)
 def test_recommend_top_k_equals_naive_on_integer_vectors(trained, tmp_path, sessions, scorer):
     model = integer_model(trained, tmp_path)
     encoded = encode_sessions(model, sessions)
@@ -123,11 +127,86 @@ def test_recommend_top_k_equals_naive_on_integer_vectors(trained, tmp_path, sess
 def test_query_vectors_match_the_definition(trained, sessions):
     encoded = encode_sessions(trained, sessions)
     vectors = np.asarray(trained.vectors, dtype=np.float64)
-    for scorer in SCORERS:
+    for scorer in LINEAR_SCORERS:
         queries, _ = query_vectors(trained, encoded, scorer, n_last=4, decay=0.6)
         for s in range(0, len(sessions), 37):
             rows = [trained.index(key) for key in sessions[s]]
             assert np.allclose(queries[s], naive.session_query(rows, vectors, scorer, 4, 0.6), atol=1e-5)
+
+
+@st.composite
+def sparse_rows(draw):
+    """CSR rows with small integer scores (exact ties), exclusions and an allowed mask."""
+    n_rows, n_items = draw(st.integers(1, 6)), draw(st.integers(1, 25))
+    dense = [[draw(st.none() | st.integers(-3, 3)) for _ in range(n_items)] for _ in range(n_rows)]
+    exclude = [draw(st.lists(st.integers(0, n_items - 1), max_size=5)) for _ in range(n_rows)]
+    allowed = draw(st.none() | st.lists(st.booleans(), min_size=n_items, max_size=n_items))
+    return dense, exclude, allowed, draw(st.integers(1, n_items + 3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(sparse_rows(), st.booleans())
+def test_top_k_sparse_rows_equals_naive_exactly(problem, with_exclusions):
+    dense, exclude, allowed, k = problem
+    from scipy.sparse import csr_matrix
+
+    values = np.array([[np.nan if v is None else v for v in row] for row in dense], dtype=np.float32)
+    stored = csr_matrix(np.where(np.isnan(values), 0, values + 10).astype(np.float32))  # +10: no stored zero
+    stored.sort_indices()
+    offsets = np.concatenate(([0], np.cumsum([len(e) for e in exclude]))).astype(np.int64)
+    flat = np.array([i for e in exclude for i in e], dtype=np.int32)
+    items = np.empty((len(dense), k), np.int32)
+    scores = np.empty((len(dense), k), np.float32)
+    top_k_sparse_rows(stored.indptr.astype(np.int64), stored.indices.astype(np.int32), stored.data, values.shape[1],
+                      flat, offsets if with_exclusions else np.zeros(0, np.int64),
+                      np.zeros(0, bool) if allowed is None else np.array(allowed), items, scores)
+    for r, row in enumerate(values):
+        want = naive.top_k_of_scores([-np.inf if np.isnan(v) else v + 10 for v in row], k,
+                                     exclude[r] if with_exclusions else (), allowed)
+        assert items[r].tolist() == want[0]
+        assert scores[r].tolist() == want[1]
+
+
+@pytest.mark.parametrize("scorer", MIXTURES)
+@pytest.mark.parametrize("neighbours", [7, 1000])
+def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours):
+    """Float vectors (near-ties are unlikely): same lists and scores as the textbook mixture,
+    with short neighbour lists (unreached items ranked by popularity) and whole ones."""
+    picked = sessions[:60] + [[]]
+    encoded = encode_sessions(trained, picked)
+    temperature = 0.1 if scorer == "neighbours" else 1.0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(recommend_module, "NEIGHBOURS", neighbours)
+        items, scores = recommend_top_k(trained, encoded, k=12, scorer=scorer, n_last=3, decay=0.7,
+                                        temperature=temperature, exclude_seen=True)
+    if scorer == "neighbours":
+        queries = targets = np.asarray(trained.unit_vectors, np.float64)
+        shift = 1.0
+    else:
+        queries, targets, shift = trained.vectors, trained.output_vectors_, 0.0
+    for s, session in enumerate(picked[:-1]):
+        rows = [trained.index(key) for key in session]
+        exact = naive.mixture_scores(rows, queries, targets, shift, temperature, 3, 0.7, neighbours)
+        want_items, want_scores = naive.top_k_of_scores(exact, 12, exclude=rows)
+        assert items[s].tolist() == want_items
+        assert np.allclose(scores[s], want_scores, rtol=1e-4, atol=1e-4)
+    assert np.isnan(scores[-1]).all() and items[-1].tolist() == list(range(12))  # no known item: popular
+
+
+def test_neighbours_scorer_ranks_the_session_own_items_first_when_kept(trained, sessions):
+    """A cosine of 1 with itself: with --keep-seen and a sharp temperature, the session's own
+    (distinct) items come first, the most recent weighing most."""
+    session = list(dict.fromkeys(sessions[5]))[:4]
+    items, _ = recommend_top_k(trained, encode_sessions(trained, [session]), k=len(session), scorer="neighbours",
+                               n_last=10, decay=0.5, temperature=1e-4, exclude_seen=False)
+    assert [trained.index_to_key[i] for i in items[0]] == session[::-1]
+
+
+def test_mixture_scorers_reject_bad_options(trained):
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        Recommender(trained, scorer="mixture", temperature=0.0)
+    with pytest.raises(ValueError, match="no single query vector"):
+        query_vectors(trained, encode_sessions(trained, [["x"]]), "neighbours")
 
 
 def test_polars_encoding_equals_python_encoding(trained, sessions):

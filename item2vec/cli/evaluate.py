@@ -108,11 +108,14 @@ def write_json(data: dict, path: Path) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, exclude_seen: bool):
+def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperature: float, exclude_seen: bool):
     from ..baselines import ModelSpec
+    from ..recommend import MIXTURES
 
-    return ModelSpec("item2vec", hyper, {"scorer": scorer, "n_last": n_last, "decay": decay,
-                                         "exclude_seen": exclude_seen})
+    scoring = {"scorer": scorer, "n_last": n_last, "decay": decay, "exclude_seen": exclude_seen}
+    if scorer in MIXTURES:
+        scoring["temperature"] = temperature
+    return ModelSpec("item2vec", hyper, scoring)
 
 
 @app.command()
@@ -122,9 +125,10 @@ def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, exclude_
 def evaluate(
     baselines: Annotated[str, typer.Option(help="Comma-separated baselines: pop, itemknn, als, bpr.")] = "pop,itemknn,als,bpr",
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    scorer: Annotated[str, typer.Option(help="item2vec scorer: last, mean or sequence.")] = "mean",
-    n_last: Annotated[int, typer.Option(help="Items of the prefix the mean/sequence scorers use.")] = 5,
+    scorer: Annotated[str, typer.Option(help="item2vec scorer: last, mean, sequence, neighbours or mixture.")] = "mean",
+    n_last: Annotated[int, typer.Option(help="Items of the prefix the scorers use (not 'last').")] = 5,
     decay: Annotated[float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")] = 0.7,
+    temperature: Annotated[float, typer.Option(help="Mixture scorers (neighbours, mixture): how sharply weight falls with distance.")] = 0.1,
     exclude_seen: Annotated[bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")] = False,
     config: Annotated[Optional[Path], typer.Option(help="best_models.json from 'item2vec tune': use its tuned models instead.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write {model: {metric: value}} here.")] = None,
@@ -146,7 +150,7 @@ def evaluate(
         specs = load_specs(config)
     else:
         Item2Vec(**hyper)._validate_params()
-        specs = [_item2vec_spec(hyper, scorer, n_last, decay, exclude_seen)]
+        specs = [_item2vec_spec(hyper, scorer, n_last, decay, temperature, exclude_seen)]
         baseline_scoring = {"itemknn": {"prefix": "recency", "decay": 0.5}}
         specs += [ModelSpec(name, {}, {**baseline_scoring.get(name, {}), "exclude_seen": exclude_seen})
                   for name in names]

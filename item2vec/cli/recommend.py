@@ -44,8 +44,9 @@ def recommend(
     per: Annotated[str, typer.Option(help="--events: one list per user (their sessions joined in time order) or per session.")] = "user",
     k: Annotated[int, typer.Option(help="Items per session.")] = rec.DEFAULT_K,
     scorer: Annotated[str, typer.Option(help=f"One of {', '.join(rec.SCORERS)}.")] = rec.DEFAULT_SCORER,
-    n_last: Annotated[int, typer.Option(help="Recent items the mean/sequence scorers use.")] = rec.DEFAULT_N_LAST,
+    n_last: Annotated[int, typer.Option(help="Recent items the scorers use (not 'last').")] = rec.DEFAULT_N_LAST,
     decay: Annotated[float, typer.Option(help="Weight ratio between consecutive recent items.")] = rec.DEFAULT_DECAY,
+    temperature: Annotated[float, typer.Option(help="Mixture scorers (neighbours, mixture): how sharply weight falls with distance.")] = rec.DEFAULT_TEMPERATURE,
     keep_seen: Annotated[bool, typer.Option("--keep-seen", help="Allow items already in the session.")] = False,
     allow: Annotated[Optional[Path], typer.Option(help="File of item ids: recommend only these.")] = None,
     deny: Annotated[Optional[Path], typer.Option(help="File of item ids never to recommend.")] = None,
@@ -62,7 +63,7 @@ def recommend(
     if (sessions is None) == (events is None):
         fail("give the sessions with --sessions FILE or an event log with --events FILE")
     recommender = rec.Recommender(_load(model), k=k, scorer=scorer, n_last=n_last, decay=decay,
-                                  exclude_seen=not keep_seen,
+                                  temperature=temperature, exclude_seen=not keep_seen,
                                   allow=_read_ids(allow) if allow else None,
                                   deny=_read_ids(deny) if deny else None, workers=workers)
     total_sessions, chunks = _session_source(sessions, events, per, events_spec, chunk_size, items_col, id_col)

@@ -136,3 +136,51 @@ def fold_tile_max(tile, best):
             if row[c] > value:
                 value = row[c]
         best[r] = value
+
+
+@njit(nogil=True, cache=True)
+def top_k_sparse_rows(indptr, indices, data, n_items, seen_items, seen_offsets, allowed, out_items, out_scores):
+    """Top ``k = out_items.shape[1]`` of each CSR row (column indices sorted ascending), best
+    first, ties to the lower column; the ``n_items`` columns a row does not store rank after, in
+    column order (by popularity, as the vocabulary is sorted by count), with score ``-inf``.
+    Excluded (``seen_*``, CSR per row; empty offsets = none) and disallowed (``allowed`` mask;
+    empty = all) columns are skipped; slots left over get item ``-1`` and score ``-inf``."""
+    n_rows, k = out_items.shape
+    check_allowed = allowed.shape[0] > 0
+    for r in range(n_rows):
+        lo, hi = indptr[r], indptr[r + 1]
+        seen_lo, seen_hi = 0, 0
+        if seen_offsets.shape[0] > 0:
+            seen_lo, seen_hi = seen_offsets[r], seen_offsets[r + 1]
+        stored = indices[lo:hi]
+        order = np.argsort(-data[lo:hi], kind="mergesort")  # stable: ties keep ascending columns
+        filled = 0
+        for o in order:
+            if filled == k:
+                break
+            item = stored[o]
+            if (check_allowed and not allowed[item]) or _contains(seen_items, seen_lo, seen_hi, item):
+                continue
+            out_items[r, filled] = item
+            out_scores[r, filled] = data[lo + o]
+            filled += 1
+        item = 0
+        while filled < k and item < n_items:
+            at = np.searchsorted(stored, item)
+            if not ((at < stored.shape[0] and stored[at] == item) or (check_allowed and not allowed[item])
+                    or _contains(seen_items, seen_lo, seen_hi, item)):
+                out_items[r, filled] = item
+                out_scores[r, filled] = -np.inf
+                filled += 1
+            item += 1
+        for slot in range(filled, k):
+            out_items[r, slot] = -1
+            out_scores[r, slot] = -np.inf
+
+
+@njit(inline="always")
+def _contains(values, lo, hi, value):
+    for p in range(lo, hi):
+        if values[p] == value:
+            return True
+    return False
