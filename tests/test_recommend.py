@@ -274,18 +274,20 @@ def saved(trained, tmp_path_factory):
     return path
 
 
-def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessions, tmp_path):
+@pytest.mark.parametrize("scoring", [("sequence", 0.1), ("neighbours", 0.05)])
+def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessions, tmp_path, scoring):
+    scorer, temperature = scoring
     batch = sessions[:200] + [["never-seen"], []]
     text = tmp_path / "sessions.txt"
     text.write_text("\n".join(" ".join(s) for s in batch) + "\n")
     parquet = tmp_path / "sessions.parquet"
     pl.DataFrame({"session_id": [f"x{i}" for i in range(len(batch))], "items": batch,  # as `item2vec sessions` writes
                   "weights": [[1.0] * len(s) for s in batch]}).write_parquet(parquet)
-    want = recommend_batch(trained, batch, k=5, scorer="sequence")
+    want = recommend_batch(trained, batch, k=5, scorer=scorer, temperature=temperature)
     for source, ids in ((text, pl.Series(range(len(batch)))), (parquet, pl.Series([f"x{i}" for i in range(len(batch))]))):
         out = tmp_path / "recs.parquet"
-        result = run_cli("recommend", saved, "--sessions", source, "--out", out, "--k", 5, "--scorer", "sequence",
-                         "--chunk-size", 37, "--no-progress")
+        result = run_cli("recommend", saved, "--sessions", source, "--out", out, "--k", 5, "--scorer", scorer,
+                         "--temperature", temperature, "--chunk-size", 37, "--no-progress")
         assert result.returncode == 0, result.stderr
         assert "1 item occurrence(s) unknown" in result.stderr and "1 session(s) had no known item" not in result.stderr
         got = pl.read_parquet(out)
@@ -332,6 +334,9 @@ def test_cli_errors(saved, tmp_path):
     pl.DataFrame({"a": [1], "b": ["x"]}).write_parquet(wrong)
     result = run_cli("recommend", saved, "--sessions", wrong, "--out", tmp_path / "r.parquet")
     assert result.returncode == 2 and "--items-col" in result.stderr
+    result = run_cli("recommend", saved, "--sessions", empty, "--scorer", "mixture", "--temperature", 0,
+                     "--out", tmp_path / "r.parquet")
+    assert result.returncode == 2 and "temperature must be > 0" in result.stderr and "Traceback" not in result.stderr
     future = tmp_path / "future"
     subprocess.run(["cp", "-r", str(saved), str(future)], check=True)
     meta = json.loads((future / "config.json").read_text())
