@@ -196,20 +196,23 @@ class NeighbourGraph:
 
     def scores(self, weights):
         """``log(weights @ neighbour weights)``: sessions x vocabulary, sparse (CSR, sorted)."""
-        weights = weights.tocoo()
-        used = np.searchsorted(self.items, weights.col)
         from scipy.sparse import csr_matrix
 
+        weights = weights.tocoo()
+        used = np.searchsorted(self.items, weights.col)
         compact = csr_matrix((weights.data, (weights.row, used)), shape=(weights.shape[0], len(self.items)))
         mixture = (compact @ self.matrix).tocsr()
+        mixture.eliminate_zeros()  # underflowed weights: unreached, like items no list holds
         mixture.sort_indices()
         mixture.data = np.log(mixture.data, dtype=np.float32)
         return mixture
 
 
 def _mixture_top_k(model, encoded: EncodedSessions, scorer: str, n_last: int, decay: float, temperature: float,
-                     exclude_seen: bool, allowed: np.ndarray | None, workers: int | None,
-                     top_items: np.ndarray, top_scores: np.ndarray) -> None:
+                   exclude_seen: bool, allowed: np.ndarray | None, workers: int | None,
+                   top_items: np.ndarray, top_scores: np.ndarray) -> None:
+    """Fill ``top_items``/``top_scores`` for a mixture scorer: neighbour lists are computed once
+    for every item the sessions use, then sessions are scored in sparse batches."""
     weights = recent_weights(encoded, len(model), n_last, decay)
     graph = NeighbourGraph(model, scorer, weights.indices, temperature, workers)
     mask = np.zeros(0, dtype=np.bool_) if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_)
