@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import Corpus, Vocab, read_lines
+from .weighting import recency_matrix
 
 DEFAULT_KS = (20,)
 
@@ -71,22 +72,10 @@ class NextItemTask:
         ``count``: each occurrence adds 1; ``last``: only the last item, weight 1; ``recency``:
         the item ``a`` steps before the end adds ``decay**a`` (repeats add up).
         """
-        from scipy.sparse import csr_matrix
-
-        rows = np.repeat(np.arange(len(self)), self.lengths)
-        age = np.repeat(self.offsets[1:], self.lengths) - 1 - np.arange(len(self.items))
-        if weighting == "count":
-            data = np.ones(len(self.items), dtype=np.float32)
-        elif weighting == "last":
-            data = (age == 0).astype(np.float32)
-        elif weighting == "recency":
-            data = np.power(np.float32(decay), age).astype(np.float32)
-        else:
+        settings = {"count": (1.0, None), "last": (1.0, 1), "recency": (decay, None)}
+        if weighting not in settings:
             raise ValueError(f"unknown prefix weighting {weighting!r}; choose count, last or recency")
-        matrix = csr_matrix((data, (rows, self.items)), shape=(len(self), len(self.catalogue)),
-                            dtype=np.float32)
-        matrix.eliminate_zeros()
-        return matrix
+        return recency_matrix(self.items, self.offsets, len(self.catalogue), *settings[weighting])
 
     def subsample(self, n: int, seed: int = 0) -> "NextItemTask":
         """At most ``n`` pairs drawn without replacement (in their original order), for cheap tuning."""

@@ -32,6 +32,7 @@ import polars as pl
 
 from .engine.topk import top_k_sparse_rows
 from .topk import top_k_inner
+from .weighting import recency_matrix
 
 SCORERS = ("last", "mean", "sequence", "neighbours", "mixture")
 MIXTURES = ("neighbours", "mixture")
@@ -156,21 +157,6 @@ def query_vectors(model, encoded: EncodedSessions, scorer: str = DEFAULT_SCORER,
     return queries / np.maximum(norms, 1e-12), np.asarray(model.unit_vectors)
 
 
-def recent_weights(encoded: EncodedSessions, n_items: int, n_last: int, decay: float):
-    """Sessions x vocabulary sparse matrix (CSR float32): the item ``a`` steps before a session's
-    end weighs ``decay**a`` if ``a < n_last`` (repeats add up)."""
-    from scipy.sparse import csr_matrix
-
-    lengths = encoded.lengths
-    owner = np.repeat(np.arange(len(encoded)), lengths)
-    age = np.repeat(encoded.offsets[1:], lengths) - 1 - np.arange(len(encoded.items))
-    recent = age < n_last
-    weights = csr_matrix((np.power(np.float32(decay), age[recent]).astype(np.float32),
-                          (owner[recent], encoded.items[recent])), shape=(len(encoded), n_items))
-    weights.sum_duplicates()
-    return weights
-
-
 class NeighbourGraph:
     """A mixture scorer's item-item weights for the items some session uses: each reaches its
     ``NEIGHBOURS`` best items (exact top-k), weighted ``exp((cos - 1) / temperature)`` for
@@ -213,7 +199,7 @@ def _mixture_top_k(model, encoded: EncodedSessions, scorer: str, n_last: int, de
                    top_items: np.ndarray, top_scores: np.ndarray) -> None:
     """Fill ``top_items``/``top_scores`` for a mixture scorer: neighbour lists are computed once
     for every item the sessions use, then sessions are scored in sparse batches."""
-    weights = recent_weights(encoded, len(model), n_last, decay)
+    weights = recency_matrix(encoded.items, encoded.offsets, len(model), decay, n_last)
     graph = NeighbourGraph(model, scorer, weights.indices, temperature, workers)
     mask = np.zeros(0, dtype=np.bool_) if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_)
     no_seen = np.zeros(0, dtype=np.int64)
