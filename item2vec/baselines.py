@@ -249,8 +249,10 @@ class Item2VecRecommender:
                        {"scorer": "neighbours", "n_last": 100, "decay": 1.0, "temperature": 0.05},
                        {"scorer": "neighbours", "n_last": 100, "decay": 1.0, "temperature": 0.1},
                        {"scorer": "neighbours", "n_last": 100, "decay": 0.8, "temperature": 0.1},
-                       {"scorer": "mixture", "n_last": 100, "decay": 1.0, "temperature": 1.0},
-                       {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 1.0})
+                       {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 2.0},
+                       {"scorer": "mixture", "n_last": 100, "decay": 0.5, "temperature": 4.0},
+                       {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 4.0},
+                       {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 8.0})
 
     def __init__(self, **hyperparameters):
         from .model import Item2Vec

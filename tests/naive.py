@@ -198,6 +198,23 @@ def mixture_scores(session_rows, queries, targets, shift, temperature, n_last, d
     return [math.log(t) if t > 0 else -math.inf for t in total]
 
 
+def next_item_mixture_scores(session_rows, inputs, outputs, temperature, n_last, decay, successors, repeat_share):
+    """log sum over the last ``n_last`` rows p (weights 1, decay, ...) of p's next-item
+    distribution: ``repeat_share`` on p, the rest on its ``successors`` best other columns c by
+    softmax(input_p . output_c / temperature); -inf for columns no distribution reaches."""
+    total = np.zeros(len(outputs))
+    for age, p in enumerate(reversed(session_rows[-n_last:])):
+        scores = {c: float(np.dot(np.asarray(inputs[p], np.float64), np.asarray(outputs[c], np.float64)))
+                  for c in range(len(outputs)) if c != p}
+        best = sorted(scores, key=lambda c: (-scores[c], c))[:successors]
+        top = max(scores[c] for c in best) if best else 0.0
+        norm = sum(math.exp((scores[c] - top) / temperature) for c in best)
+        for c in best:
+            total[c] += decay ** age * (1 - repeat_share) * math.exp((scores[c] - top) / temperature) / norm
+        total[p] += decay ** age * (repeat_share if best else 1.0)
+    return [math.log(t) if t > 0 else -math.inf for t in total]
+
+
 def top_k_of_scores(scores, k, exclude=(), allowed=None):
     """Columns by (score descending, column ascending), skipping excluded and disallowed ones;
     padded with (-1, -inf) to ``k``."""

@@ -169,7 +169,8 @@ def test_top_k_sparse_rows_equals_naive_exactly(problem, with_exclusions):
 
 @pytest.mark.parametrize("scorer", MIXTURES)
 @pytest.mark.parametrize("neighbours", [7, 1000])
-def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours):
+@pytest.mark.parametrize("exclude_seen", [True, False], ids=["exclude-seen", "keep-seen"])
+def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours, exclude_seen):
     """Float vectors (near-ties are unlikely): same lists and scores as the textbook mixture,
     with short neighbour lists (unreached items ranked by popularity) and whole ones."""
     picked = sessions[:60] + [[]]
@@ -178,16 +179,17 @@ def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(recommend_module, "NEIGHBOURS", neighbours)
         items, scores = recommend_top_k(trained, encoded, k=12, scorer=scorer, n_last=3, decay=0.7,
-                                        temperature=temperature, exclude_seen=True)
-    if scorer == "neighbours":
-        queries = targets = np.asarray(trained.unit_vectors, np.float64)
-        shift = 1.0
-    else:
-        queries, targets, shift = trained.vectors, trained.output_vectors_, 0.0
+                                        temperature=temperature, exclude_seen=exclude_seen)
+    unit = np.asarray(trained.unit_vectors, np.float64)
     for s, session in enumerate(picked[:-1]):
         rows = [trained.index(key) for key in session]
-        exact = naive.mixture_scores(rows, queries, targets, shift, temperature, 3, 0.7, neighbours)
-        want_items, want_scores = naive.top_k_of_scores(exact, 12, exclude=rows)
+        if scorer == "neighbours":
+            exact = naive.mixture_scores(rows, unit, unit, 1.0, temperature, 3, 0.7, neighbours)
+        else:
+            exact = naive.next_item_mixture_scores(rows, trained.vectors, trained.output_vectors_, temperature,
+                                                   3, 0.7, min(neighbours, len(trained) - 1),
+                                                   recommend_module.REPEAT_SHARE)
+        want_items, want_scores = naive.top_k_of_scores(exact, 12, exclude=rows if exclude_seen else ())
         assert items[s].tolist() == want_items
         assert np.allclose(scores[s], want_scores, rtol=1e-4, atol=1e-4)
     assert np.isnan(scores[-1]).all() and items[-1].tolist() == list(range(12))  # no known item: popular
