@@ -280,7 +280,7 @@ class Item2VecRecommender:
         return self
 
     def recommend(self, task: NextItemTask, k: int, exclude_seen: bool = False, scorer: str = "mean",
-                  n_last: int = 5, decay: float = 0.7, temperature: float = 0.1) -> np.ndarray:
+                  n_last: int = 5, decay: float = 0.7, temperature: float | None = None) -> np.ndarray:
         from .recommend import encode_sessions, recommend_top_k
 
         encoded = encode_sessions(self.model_, task.prefix_keys())

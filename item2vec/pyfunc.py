@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from .recommend import DEFAULT_DECAY, DEFAULT_K, DEFAULT_N_LAST, DEFAULT_SCORER, DEFAULT_TEMPERATURE, Recommender
+from .recommend import DEFAULT_DECAY, DEFAULT_K, DEFAULT_N_LAST, DEFAULT_SCORER, Recommender
 
 ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 INPUT_COLUMN = "items"
@@ -48,7 +48,7 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
                                   scorer=options.get("scorer", DEFAULT_SCORER),
                                   n_last=int(options.get("n_last", DEFAULT_N_LAST)),
                                   decay=float(options.get("decay", DEFAULT_DECAY)),
-                                  temperature=float(options.get("temperature", DEFAULT_TEMPERATURE)),
+                                  temperature=options.get("temperature"),
                                   exclude_seen=bool(options.get("exclude_seen", True)))
         frame, _ = recommender.recommend(sessions)
         return rows_per_session(frame, len(sessions)).to_pandas()
@@ -68,7 +68,7 @@ def rows_per_session(frame: pl.DataFrame, n_sessions: int) -> pl.DataFrame:
 
 def log_model(model, name: str = "model", k: int = DEFAULT_K, scorer: str = DEFAULT_SCORER,
               n_last: int = DEFAULT_N_LAST, decay: float = DEFAULT_DECAY, exclude_seen: bool = True,
-              temperature: float = DEFAULT_TEMPERATURE, registered_model_name: str | None = None):
+              temperature: float | None = None, registered_model_name: str | None = None):
     """Log ``model`` (an ``Item2Vec`` or a saved model directory) to the active MLflow run as a
     pyfunc recommender, with a signature (input ``items``: list of strings; params ``k``) and an
     input example; returns MLflow's ``ModelInfo``."""

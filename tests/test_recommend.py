@@ -211,6 +211,18 @@ def test_mixture_scorers_reject_bad_options(trained):
         query_vectors(trained, encode_sessions(trained, [["x"]]), "neighbours")
 
 
+def test_each_mixture_scorer_has_its_own_default_temperature(trained, sessions):
+    encoded = encode_sessions(trained, sessions[:20])
+    for scorer, temperature in recommend_module.DEFAULT_TEMPERATURES.items():
+        assert Recommender(trained, scorer=scorer).temperature == temperature
+        implicit = recommend_top_k(trained, encoded, k=5, scorer=scorer)
+        explicit = recommend_top_k(trained, encoded, k=5, scorer=scorer, temperature=temperature)
+        other = recommend_top_k(trained, encoded, k=5, scorer=scorer, temperature=temperature * 50)
+        np.testing.assert_array_equal(implicit[1], explicit[1])
+        assert not np.array_equal(implicit[1], other[1])
+    assert Recommender(trained, scorer="mean").temperature is None
+
+
 def test_polars_encoding_equals_python_encoding(trained, sessions):
     mixed = sessions[:50] + [[], ["nope", sessions[0][0], None], [sessions[1][0], 12345]]
     python = encode_sessions(trained, [[x for x in s if x is not None] for s in mixed])

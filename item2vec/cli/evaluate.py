@@ -108,12 +108,12 @@ def write_json(data: dict, path: Path) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperature: float, exclude_seen: bool):
+def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperature: float | None, exclude_seen: bool):
     from ..baselines import ModelSpec
     from ..recommend import MIXTURES
 
     scoring = {"scorer": scorer, "n_last": n_last, "decay": decay, "exclude_seen": exclude_seen}
-    if scorer in MIXTURES:
+    if scorer in MIXTURES and temperature is not None:
         scoring["temperature"] = temperature
     return ModelSpec("item2vec", hyper, scoring)
 
@@ -128,7 +128,7 @@ def evaluate(
     scorer: Annotated[str, typer.Option(help="item2vec scorer: last, mean, sequence, neighbours or mixture.")] = "mean",
     n_last: Annotated[int, typer.Option(help="Items of the prefix the scorers use (not 'last').")] = 5,
     decay: Annotated[float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")] = 0.7,
-    temperature: Annotated[float, typer.Option(help="Mixture scorers (neighbours, mixture): how sharply weight falls with distance.")] = 0.1,
+    temperature: Annotated[Optional[float], typer.Option(help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture).")] = None,
     exclude_seen: Annotated[bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")] = False,
     config: Annotated[Optional[Path], typer.Option(help="best_models.json from 'item2vec tune': use its tuned models instead.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write {model: {metric: value}} here.")] = None,

@@ -46,7 +46,7 @@ def recommend(
     scorer: Annotated[str, typer.Option(help=f"One of {', '.join(rec.SCORERS)}.")] = rec.DEFAULT_SCORER,
     n_last: Annotated[int, typer.Option(help="Recent items the scorers use (not 'last').")] = rec.DEFAULT_N_LAST,
     decay: Annotated[float, typer.Option(help="Weight ratio between consecutive recent items.")] = rec.DEFAULT_DECAY,
-    temperature: Annotated[float, typer.Option(help="Mixture scorers (neighbours, mixture): how sharply weight falls with distance.")] = rec.DEFAULT_TEMPERATURE,
+    temperature: Annotated[Optional[float], typer.Option(help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture).")] = None,
     keep_seen: Annotated[bool, typer.Option("--keep-seen", help="Allow items already in the session.")] = False,
     allow: Annotated[Optional[Path], typer.Option(help="File of item ids: recommend only these.")] = None,
     deny: Annotated[Optional[Path], typer.Option(help="File of item ids never to recommend.")] = None,
