@@ -191,6 +191,17 @@ class Corpus:
     def n_tokens(self) -> int:
         return len(self.tokens)
 
+    def repeat_share(self) -> float:
+        """The share of tokens after a sentence's first that repeat an earlier token of the same
+        sentence: how often a session's next item is one it already holds (0 for no tokens)."""
+        lengths = np.diff(self.offsets)
+        followers = self.n_tokens - int((lengths > 0).sum())
+        if followers == 0:
+            return 0.0
+        owner = np.repeat(np.arange(len(self), dtype=np.int64), lengths)
+        distinct = len(np.unique(owner * len(self.vocab) + self.tokens))
+        return (self.n_tokens - distinct) / followers
+
     def sentence(self, i: int) -> list[str]:
         """Sentence ``i`` as keys (for inspection; training never calls this)."""
         keys = self.vocab.keys

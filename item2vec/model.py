@@ -28,6 +28,10 @@ class Item2Vec:
     every other item of the session as context (the item2vec paper's order-free mode for
     baskets) instead of a window. ``workers=None`` uses every core; ``workers=1`` is
     bit-for-bit reproducible for a given ``seed``.
+
+    After ``fit``: ``vectors`` (input), ``output_vectors_``, ``vocab_``, ``training_log_`` (per
+    epoch) and ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
+    scorer's share of repeats).
     """
 
     def __init__(self, vector_size: int = config.VECTOR_SIZE, window: int = config.WINDOW,
@@ -97,6 +101,7 @@ class Item2Vec:
         self.vectors_ = syn0
         self.output_vectors_ = syn1
         self.training_log_ = [_report_dict(r) for r in reports]
+        self.repeat_share_ = corpus.repeat_share()
         self._forget_cache()
         return self
 
@@ -201,7 +206,7 @@ class Item2Vec:
         tmp.mkdir(parents=True)
         try:
             meta = {"format_version": config.MODEL_FORMAT_VERSION, "params": self.get_params(),
-                    "n_items": len(self), "training_log": self.training_log_}
+                    "n_items": len(self), "repeat_share": self.repeat_share_, "training_log": self.training_log_}
             (tmp / "config.json").write_text(json.dumps(meta, indent=2))
             (tmp / "keys.json").write_text(json.dumps(list(self.vocab_.keys), ensure_ascii=False))
             np.save(tmp / "counts.npy", self.vocab_.counts)
@@ -239,6 +244,7 @@ class Item2Vec:
         model.vectors_ = vectors
         model.output_vectors_ = output
         model.training_log_ = meta.get("training_log", [])
+        model.repeat_share_ = meta.get("repeat_share")  # absent before it was measured: None
         model._forget_cache()
         return model
 

@@ -12,7 +12,8 @@ Scorers (``SCORERS``):
   item ``p`` reaching its ``NEIGHBOURS`` nearest items (itself included, so a session's own items
   rank high unless excluded: repeats are common next items).
 - ``mixture``: a recency-weighted mixture of the last ``n_last`` items' next-item distributions:
-  item ``p`` repeats with probability ``REPEAT_SHARE``, else moves to one of its ``NEIGHBOURS``
+  item ``p`` repeats with the probability measured in the training sessions (the model's
+  ``repeat_share_``: how often a next item repeats an earlier one of its session), else moves to one of its ``NEIGHBOURS``
   best successors ``c`` with probability ``softmax(input(p) . output(c) / temperature)`` (the
   skip-gram's own prediction). Unlike ``sequence`` (one prediction from the mean of the prefix),
   a candidate likely after *any* recent item scores high.
@@ -51,8 +52,9 @@ NEIGHBOURS = 200
 BATCH_SIZE = 65_536
 #: Sessions scored at once by the mixture scorers (bounds their sparse scores to ~100 MB).
 NEIGHBOUR_BATCH_SIZE = 8_192
-#: ``mixture``: the share of each item's next-item distribution on the item itself. Diginetica's
-#: validation split scored the same for 0.1 to 0.5 (20% of its next items repeat a prefix item).
+#: ``mixture``: the share of each item's next-item distribution on the item itself for models saved
+#: before it was measured from the training sessions (Diginetica's validation split scored the
+#: same for 0.1 to 0.5; 20% of its next items repeat a prefix item).
 REPEAT_SHARE = 0.3
 
 
@@ -190,9 +192,10 @@ class NeighbourGraph:
         self.matrix.sort_indices()
 
     def _next_item_distributions(self, model, temperature: float, workers: int | None):
-        """Each item's next-item distribution: ``REPEAT_SHARE`` on itself (repeats are common next
-        items, and training rarely pairs an item with itself), the rest on its best successors by
-        ``softmax(input(p) . output(c) / temperature)``."""
+        """Each item's next-item distribution: the model's repeat share on itself (repeats are
+        common next items, and training rarely pairs an item with itself), the rest on its best
+        successors by ``softmax(input(p) . output(c) / temperature)``."""
+        repeat = REPEAT_SHARE if model.repeat_share_ is None else model.repeat_share_
         inputs, outputs = np.asarray(model.vectors), np.asarray(model.output_vectors_)
         own_ids = self.items[:, None]
         n_successors = min(NEIGHBOURS, len(outputs) - 1)
@@ -202,9 +205,8 @@ class NeighbourGraph:
         ids, scores = top_k_inner(inputs[self.items], outputs, n_successors, exclude=own, workers=workers)
         logits = scores.astype(np.float64) / temperature
         successors = np.exp(logits - logits[:, :1])  # best first: the row maximum is column 0
-        successors *= (1.0 - REPEAT_SHARE) / successors.sum(axis=1, keepdims=True)
-        return (np.hstack([ids, own_ids]),
-                np.hstack([successors, np.full(own_ids.shape, REPEAT_SHARE)]))
+        successors *= (1.0 - repeat) / successors.sum(axis=1, keepdims=True)
+        return np.hstack([ids, own_ids]), np.hstack([successors, np.full(own_ids.shape, repeat)])
 
     def scores(self, weights):
         """``log(weights @ neighbour weights)``: sessions x vocabulary, sparse (CSR, sorted)."""

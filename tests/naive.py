@@ -198,6 +198,16 @@ def mixture_scores(session_rows, queries, targets, shift, temperature, n_last, d
     return [math.log(t) if t > 0 else -math.inf for t in total]
 
 
+def repeat_share(sentences):
+    """Of the tokens after each sentence's first, the share already seen earlier in that sentence."""
+    repeats = followers = 0
+    for sentence in sentences:
+        for i, token in enumerate(sentence[1:], 1):
+            followers += 1
+            repeats += token in sentence[:i]
+    return repeats / followers if followers else 0.0
+
+
 def next_item_mixture_scores(session_rows, inputs, outputs, temperature, n_last, decay, successors, repeat_share):
     """log sum over the last ``n_last`` rows p (weights 1, decay, ...) of p's next-item
     distribution: ``repeat_share`` on p, the rest on its ``successors`` best other columns c by

@@ -66,6 +66,19 @@ def test_negative_distribution(exponent):
     np.testing.assert_allclose(p, expected / expected.sum())
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_repeat_share_matches_naive(seed):
+    rng = np.random.default_rng(seed)
+    sentences = [[f"i{x}" for x in rng.integers(0, 6, rng.integers(0, 9))] for _ in range(40)]
+    corpus = Corpus.from_sentences(sentences)
+    assert corpus.repeat_share() == pytest.approx(naive.repeat_share(sentences), abs=1e-12)
+
+
+def test_repeat_share_of_sentences_without_followers_is_zero():
+    assert Corpus.from_sentences([["a"], ["b"], []]).repeat_share() == 0.0
+    assert Corpus.from_sentences([["a", "b", "a", "a"]]).repeat_share() == pytest.approx(2 / 3)
+
+
 def test_save_load_roundtrip(tmp_path):
     corpus = Corpus.from_sentences([["é", "b"], ["b", "c", "é"]])
     corpus = Corpus(corpus.tokens, corpus.offsets, corpus.vocab, np.arange(5, dtype=np.float32))

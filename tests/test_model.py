@@ -77,6 +77,7 @@ def test_save_load_roundtrip(tmp_path, trained):
     assert np.array_equal(loaded.vectors, trained.vectors)
     assert loaded.index_to_key == trained.index_to_key
     assert loaded.get_params() == trained.get_params()
+    assert loaded.repeat_share_ == trained.repeat_share_ > 0
     assert loaded.similar(trained.index_to_key[3], 4) == trained.similar(trained.index_to_key[3], 4)
     trained.save(tmp_path / "m")  # replacing an existing model works
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary leftovers

@@ -188,11 +188,30 @@ def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours, excl
         else:
             exact = naive.next_item_mixture_scores(rows, trained.vectors, trained.output_vectors_, temperature,
                                                    3, 0.7, min(neighbours, len(trained) - 1),
-                                                   recommend_module.REPEAT_SHARE)
+                                                   trained.repeat_share_)
         want_items, want_scores = naive.top_k_of_scores(exact, 12, exclude=rows if exclude_seen else ())
         assert items[s].tolist() == want_items
         assert np.allclose(scores[s], want_scores, rtol=1e-4, atol=1e-4)
     assert np.isnan(scores[-1]).all() and items[-1].tolist() == list(range(12))  # no known item: popular
+
+
+def test_mixture_repeats_items_at_the_measured_share_or_the_default_for_old_models(tmp_path, trained, sessions):
+    """Only the repeat share moves a session's own item: with one prefix item, its score is
+    log(share). Models saved before the share was measured fall back to ``REPEAT_SHARE``."""
+    session = [sessions[0][-1]]
+    own = trained.index(session[0])
+
+    def own_score(model):
+        items, scores = recommend_top_k(model, encode_sessions(model, [session]), k=len(model), scorer="mixture",
+                                        exclude_seen=False)
+        return float(scores[0][items[0].tolist().index(own)])
+
+    assert own_score(trained) == pytest.approx(np.log(trained.repeat_share_), rel=1e-5)
+    trained.save(tmp_path / "old")
+    meta = json.loads((tmp_path / "old" / "config.json").read_text())
+    del meta["repeat_share"]
+    (tmp_path / "old" / "config.json").write_text(json.dumps(meta))
+    assert own_score(Item2Vec.load(tmp_path / "old")) == pytest.approx(np.log(recommend_module.REPEAT_SHARE), rel=1e-5)
 
 
 def test_neighbours_scorer_ranks_the_session_own_items_first_when_kept(trained, sessions):
