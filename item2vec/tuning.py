@@ -11,6 +11,7 @@ configuration of each model is then refitted on all training data and scored onc
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from contextlib import nullcontext
 from collections.abc import Callable, Sequence
@@ -111,22 +112,33 @@ def score_variants(model, task: NextItemTask, ks: Sequence[int]) -> list[tuple[d
     return variants
 
 
-def tune(train: Corpus, validation: NextItemTask, models: Sequence[str], trials: int,
+def trial_counts(models: Sequence[str], trials: int, baseline_trials: int | None = None) -> dict[str, int]:
+    """Fits per model: ``trials`` for item2vec, ``baseline_trials`` (default ``trials``) for the
+    others. More baseline trials than item2vec's only strengthens the baselines: the cheap way to
+    keep a comparison conservative when item2vec's fits are slow."""
+    for name, count in (("--trials", trials), ("--baseline-trials", baseline_trials)):
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {count!r}")
+    other = trials if baseline_trials is None else baseline_trials
+    return {name: trials if name == "item2vec" else other for name in models}
+
+
+def tune(train: Corpus, validation: NextItemTask, models: Sequence[str], trials: int | dict[str, int],
          ks: Sequence[int] = (20,), select: str = "HR@20", seed: int = 0, tracker=None,
          overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> dict[str, list[Trial]]:
-    """Run ``trials`` fits of every model in ``models`` on ``train``, scored on ``validation``.
-    ``overrides[model]`` fixes hyperparameters for every trial (e.g. ``workers``)."""
+    """Run ``trials`` fits of every model in ``models`` (or ``trials[model]``, see ``trial_counts``)
+    on ``train``, scored on ``validation``. ``overrides[model]`` fixes hyperparameters for every
+    trial (e.g. ``workers``)."""
     unknown = [m for m in models if m not in SEARCH_SPACES]
     if unknown:
         raise ValueError(f"cannot tune {unknown[0]!r}; tunable models: {', '.join(TUNABLE)}")
-    if trials < 1:
-        raise ValueError(f"--trials must be >= 1, got {trials}")
+    counts = trials if isinstance(trials, dict) else trial_counts(models, trials)
     if select not in {f"{m}@{k}" for k in ks for m in ("HR", "MRR", "NDCG")}:
         raise ValueError(f"--select {select!r} must be HR, MRR or NDCG at one of the evaluated k {tuple(ks)}")
     results: dict[str, list[Trial]] = {}
     for name in models:
         results[name] = []
-        for index, params in enumerate(sample_configs(name, trials, seed, (overrides or {}).get(name))):
+        for index, params in enumerate(sample_configs(name, counts[name], seed, (overrides or {}).get(name))):
             run = tracker.run(f"{name} trial {index}", tags={"model": name, "trial": index}) if tracker else nullcontext()
             with run:
                 model = make_model(name, params)
@@ -176,8 +188,6 @@ class TuningReport:
     evaluation: Evaluation | None = None
 
     def trials_frame(self):
-        import json
-
         import polars as pl
 
         rows = []
@@ -192,7 +202,6 @@ class TuningReport:
     def write(self, directory) -> None:
         """``best_models.json`` (readable by ``item2vec evaluate --config``), ``trials.csv`` and,
         with a test split, ``test_comparison.csv``/``.md``."""
-        import json
         from pathlib import Path
 
         from .files import atomic_path
@@ -210,12 +219,12 @@ class TuningReport:
                 tmp.write_text(text)
 
 
-def run_tuning(corpus: Corpus, test: NextItemTask | None, models: Sequence[str], trials: int,
+def run_tuning(corpus: Corpus, test: NextItemTask | None, models: Sequence[str], trials: int | dict[str, int],
                ks: Sequence[int] = (20,), select: str = "HR@20", validation_fraction: float = 0.1,
                validation_pairs: int = 10_000, seed: int = 0, tracker=None,
                overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> TuningReport:
     """The whole protocol: hold out the last ``validation_fraction`` of the training sessions,
-    tune every model with ``trials`` fits on (at most ``validation_pairs`` of) their pairs, then
+    tune every model with ``trials`` fits (or ``trials[model]``) on (at most ``validation_pairs`` of) their pairs, then
     refit each model's best on all of ``corpus`` and score it once on ``test``. The chosen
     item2vec is also reported with every scorer (rows ``item2vec[...]``)."""
     train, held_out = split_last_sessions(corpus, validation_fraction)
@@ -225,7 +234,7 @@ def run_tuning(corpus: Corpus, test: NextItemTask | None, models: Sequence[str],
     run = tracker.run("tune", tags={"command": "tune"}) if tracker else nullcontext()
     with run:
         if tracker:
-            tracker.log_params({"models": ",".join(models), "trials_per_model": trials, "select": select,
+            tracker.log_params({"models": ",".join(models), "trials_per_model": json.dumps(trials), "select": select,
                                 "validation_fraction": validation_fraction, "validation_pairs": len(validation),
                                 "seed": seed, "test": test.name if test is not None else ""})
         results = tune(train, validation, models, trials, ks, select, seed, tracker, overrides, log)

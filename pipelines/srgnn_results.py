@@ -9,6 +9,7 @@ SR-GNN rows. CPU-heavy: run it alone (about an hour per dataset on 2 cores with 
 
     python pipelines/srgnn_results.py                                  # all three, 8 trials each
     python pipelines/srgnn_results.py --datasets diginetica --trials 4
+    python pipelines/srgnn_results.py --datasets tmall --trials 2 --baseline-trials 8
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--models", default="item2vec,itemknn,als,bpr,pop")
     parser.add_argument("--trials", type=int, default=8, help="fits per model (equal budgets)")
+    parser.add_argument("--baseline-trials", type=int, default=None,
+                        help="fits per baseline if not --trials (more is conservative: stronger baselines)")
     parser.add_argument("--validation-pairs", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("out/srgnn_results"))
@@ -40,10 +43,11 @@ def main() -> None:
 
     from item2vec.evaluate import read_prefix_label_file, read_training_sessions
     from item2vec.tracking import Tracker
-    from item2vec.tuning import run_tuning
+    from item2vec.tuning import run_tuning, trial_counts
 
     tracker = Tracker("srgnn-results", enabled=not args.no_track)
     models = args.models.split(",")
+    counts = trial_counts(models, args.trials, args.baseline_trials)
     summaries = {}
     for dataset in args.datasets.split(","):
         started = time.perf_counter()
@@ -53,7 +57,7 @@ def main() -> None:
         print(f"== {dataset}: {len(corpus):,} training sessions, {len(corpus.vocab):,} items, {len(test):,} test pairs",
               flush=True)
         with tracker.run(f"{dataset}", tags={"dataset": dataset}):
-            report = run_tuning(corpus, test, models, args.trials, (10, 20), "HR@20",
+            report = run_tuning(corpus, test, models, counts, (10, 20), "HR@20",
                                 validation_pairs=args.validation_pairs, seed=args.seed, tracker=tracker,
                                 log=lambda line: print(line, flush=True))
         report.write(args.out / dataset)
@@ -64,11 +68,11 @@ def main() -> None:
                               "test_pairs": len(test), "validation_pairs": report.validation_pairs}
         print(open(args.out / dataset / "test_comparison.md").read(), flush=True)
     (args.out / "results.json").write_text(json.dumps(summaries, indent=2))
-    (args.out / "results.md").write_text(results_markdown(summaries, args.trials))
+    (args.out / "results.md").write_text(results_markdown(summaries, counts))
     print((args.out / "results.md").read_text())
 
 
-def results_markdown(summaries: dict, trials: int) -> str:
+def results_markdown(summaries: dict, counts: dict[str, int]) -> str:
     """One table: dataset x model, HR@20 and MRR@20 (plus the published SR-GNN figure)."""
     lines = [f"| dataset | model | HR@20 | MRR@20 | HR@10 | MRR@10 | cov@20 |", "|---|---|---|---|---|---|---|"]
     for dataset, summary in summaries.items():
@@ -78,7 +82,8 @@ def results_markdown(summaries: dict, trials: int) -> str:
                          f"{m['MRR@10']:.4f} | {m['coverage@20']:.3f} |")
         for name, hr in PUBLISHED_HR20.get(dataset, {}).items():
             lines.append(f"| {dataset} | {name} (published, not run here) | {hr:.3f} | | | | |")
-    lines.append(f"\n{trials} fits per tuned model on the validation split; fit seconds per model: " +
+    budget = ", ".join(f"{name} {count}" for name, count in counts.items())
+    lines.append(f"\nFits per model on the validation split: {budget}; fit seconds per model: " +
                  "; ".join(f"{d}: {s['fit_seconds']}" for d, s in summaries.items()))
     return "\n".join(lines) + "\n"
 

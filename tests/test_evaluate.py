@@ -309,7 +309,8 @@ def test_cli_evaluate_on_an_event_log_split_in_time(tmp_path):
 
 def test_cli_tune_writes_best_models_that_evaluate_reads(tmp_path):
     train, test = _diginetica_slice(tmp_path, 3000, 400)
-    result = _cli(["tune", "--train", str(train), "--test", str(test), "--models", "itemknn,pop", "--trials", "2",
+    result = _cli(["tune", "--train", str(train), "--test", str(test), "--models", "itemknn,pop", "--trials", "1",
+                   "--baseline-trials", "2",
                    "--k", "10", "--select", "HR@10", "--no-track", "--out", str(tmp_path / "tuned"),
                    "--json", str(tmp_path / "t.json")], tmp_path)
     assert result.returncode == 0, result.stderr
@@ -322,3 +323,15 @@ def test_cli_tune_writes_best_models_that_evaluate_reads(tmp_path):
                   "--k", "10", "--no-track", "--json", str(tmp_path / "e.json")], tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads((tmp_path / "e.json").read_text()) == tuned  # same models, same figures
+    bad = _cli(["tune", "--train", str(train), "--test", str(test), "--baseline-trials", "0", "--no-track"], tmp_path)
+    assert bad.returncode != 0 and "--baseline-trials must be an integer >= 1" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_trial_counts_give_item2vec_and_the_baselines_their_own_budget():
+    from item2vec.tuning import trial_counts
+
+    assert trial_counts(["item2vec", "als", "pop"], 3) == {"item2vec": 3, "als": 3, "pop": 3}
+    assert trial_counts(["item2vec", "als"], 2, 8) == {"item2vec": 2, "als": 8}
+    with pytest.raises(ValueError, match="--trials must be an integer >= 1"):
+        trial_counts(["item2vec"], 0)

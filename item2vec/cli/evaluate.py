@@ -189,6 +189,7 @@ def load_specs(path: Path) -> list:
 def tune(
     models: Annotated[str, typer.Option(help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr; pop has nothing to tune.")] = "item2vec,itemknn,als,bpr,pop",
     trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,
+    baseline_trials: Annotated[Optional[int], typer.Option(help="Fits per baseline, if not --trials (more is conservative: stronger baselines).")] = None,
     validation_fraction: Annotated[float, typer.Option(help="Last share of the training sessions held out for validation.")] = 0.1,
     validation_pairs: Annotated[int, typer.Option(help="At most this many validation pairs (random, seeded).")] = 10_000,
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
@@ -206,18 +207,20 @@ def tune(
     once on the test pairs. Every trial is an MLflow run nested under one parent."""
     from ..evaluate import parse_ks
     from ..tracking import Tracker
-    from ..tuning import run_tuning
+    from ..tuning import run_tuning, trial_counts
 
     warnings.showwarning = _show_warning
     ks = parse_ks(k)
     names = [m.strip() for m in models.split(",") if m.strip()]
+    counts = trial_counts(names, trials, baseline_trials)
     corpus, task = protocol.load(events_spec, require_test=False)
     tracker = Tracker(experiment, enabled=track)
     overrides = {"item2vec": {"workers": workers}} if workers else None
-    report = run_tuning(corpus, task, names, trials, ks, select, validation_fraction, validation_pairs,
+    report = run_tuning(corpus, task, names, counts, ks, select, validation_fraction, validation_pairs,
                         seed, tracker, overrides, log=err.print)
     if report.evaluation is not None:
-        print_evaluation(report.evaluation, f"Best of each model (tuned on validation, {trials} trials each) "
+        budget = ", ".join(f"{name} {count}" for name, count in counts.items())
+        print_evaluation(report.evaluation, f"Best of each model (tuned on validation; trials: {budget}) "
                                             f"on {report.evaluation.task_name}")
     if out is not None:
         report.write(out)
