@@ -16,6 +16,7 @@ MIN_ALPHA = 1e-4
 SG = True
 SHRINK_WINDOWS = True
 WHOLE_SENTENCE = False
+BOTH_CONTEXTS = False
 WORKERS = None  # None: one worker per available core
 SEED = 1
 COMPUTE_LOSS = True

@@ -18,7 +18,7 @@ from .training import EpochReport, plan, run
 
 _HYPERPARAMETERS = ("vector_size", "window", "negative", "ns_exponent", "sample", "min_count",
                     "max_final_vocab", "epochs", "alpha", "min_alpha", "sg", "shrink_windows",
-                    "whole_sentence", "workers", "seed", "compute_loss")
+                    "whole_sentence", "both_contexts", "workers", "seed", "compute_loss")
 
 
 class Item2Vec:
@@ -26,7 +26,11 @@ class Item2Vec:
 
     Hyperparameters keep gensim ``Word2Vec``'s names and meanings. ``whole_sentence=True`` uses
     every other item of the session as context (the item2vec paper's order-free mode for
-    baskets) instead of a window. ``workers=None`` uses every core; ``workers=1`` is
+    baskets) instead of a window. ``both_contexts=True`` trains the first ``vector_size // 2``
+    dimensions with the window and the rest with the whole session, as two independent runs
+    (seeds ``seed`` and ``seed + 1``) whose vectors are concatenated: next-item scores add up
+    what comes next and what belongs together (Diginetica validation HR@20 0.51, against 0.48-0.49
+    for either context alone). ``workers=None`` uses every core; ``workers=1`` is
     bit-for-bit reproducible for a given ``seed``.
 
     After ``fit``: ``vectors`` (input), ``output_vectors_``, ``vocab_``, ``training_log_`` (per
@@ -40,7 +44,8 @@ class Item2Vec:
                  max_final_vocab: int | None = config.MAX_FINAL_VOCAB, epochs: int = config.EPOCHS,
                  alpha: float = config.ALPHA, min_alpha: float = config.MIN_ALPHA, sg: bool = config.SG,
                  shrink_windows: bool = config.SHRINK_WINDOWS,
-                 whole_sentence: bool = config.WHOLE_SENTENCE, workers: int | None = config.WORKERS,
+                 whole_sentence: bool = config.WHOLE_SENTENCE, both_contexts: bool = config.BOTH_CONTEXTS,
+                 workers: int | None = config.WORKERS,
                  seed: int = config.SEED, compute_loss: bool = config.COMPUTE_LOSS):
         self.vector_size = vector_size
         self.window = window
@@ -55,6 +60,7 @@ class Item2Vec:
         self.sg = sg
         self.shrink_windows = shrink_windows
         self.whole_sentence = whole_sentence
+        self.both_contexts = both_contexts
         self.workers = workers
         self.seed = seed
         self.compute_loss = compute_loss
@@ -85,22 +91,30 @@ class Item2Vec:
             raise ValueError(f"min_count={self.min_count} removed every item (the most frequent "
                              f"occurs {int(corpus.vocab.counts[0])} times); lower min_count")
         workers = self.workers or os.cpu_count() or 1
-        # uniform in [-1, 1) / vector_size, as gensim 4 initialises (word2vec.c uses half that)
-        rng = np.random.default_rng(self.seed)
-        syn0 = ((rng.random((len(vocab), self.vector_size), dtype=np.float32) * 2 - 1)
-                / np.float32(self.vector_size))
-        syn1 = np.zeros_like(syn0)
         training = plan(corpus, vocab, remap, self.sample, self.ns_exponent, workers)
-        reports = run(syn0, syn1, corpus, training,
-                      sg=bool(self.sg), window=int(self.window), shrink_windows=bool(self.shrink_windows),
-                      whole_sentence=bool(self.whole_sentence), negative=int(self.negative),
-                      alpha=float(self.alpha), min_alpha=float(self.min_alpha), epochs=int(self.epochs),
-                      seed=int(self.seed), compute_loss=bool(self.compute_loss),
-                      callback=callback, progress=progress)
+        if self.both_contexts:
+            half = self.vector_size // 2
+            runs = [("window", half, False, self.seed), ("session", self.vector_size - half, True, self.seed + 1)]
+        else:
+            runs = [(None, self.vector_size, bool(self.whole_sentence), self.seed)]
+        inputs, outputs, self.training_log_ = [], [], []
+        for context, size, whole_sentence, seed in runs:
+            # uniform in [-1, 1) / size, as gensim 4 initialises (word2vec.c uses half that)
+            rng = np.random.default_rng(seed)
+            syn0 = (rng.random((len(vocab), size), dtype=np.float32) * 2 - 1) / np.float32(size)
+            syn1 = np.zeros_like(syn0)
+            reports = run(syn0, syn1, corpus, training,
+                          sg=bool(self.sg), window=int(self.window), shrink_windows=bool(self.shrink_windows),
+                          whole_sentence=whole_sentence, negative=int(self.negative),
+                          alpha=float(self.alpha), min_alpha=float(self.min_alpha), epochs=int(self.epochs),
+                          seed=int(seed), compute_loss=bool(self.compute_loss),
+                          callback=callback, progress=progress)
+            inputs.append(syn0)
+            outputs.append(syn1)
+            self.training_log_ += [_report_dict(r, context) for r in reports]
         self.vocab_ = vocab
-        self.vectors_ = syn0
-        self.output_vectors_ = syn1
-        self.training_log_ = [_report_dict(r) for r in reports]
+        self.vectors_ = inputs[0] if len(inputs) == 1 else np.hstack(inputs)
+        self.output_vectors_ = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
         self.repeat_share_ = corpus.repeat_share()
         self._forget_cache()
         return self
@@ -111,7 +125,10 @@ class Item2Vec:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
-        integer("vector_size", 1)
+        integer("vector_size", 2 if self.both_contexts else 1)
+        if self.both_contexts and self.whole_sentence:
+            raise ValueError("both_contexts already trains half of each vector on whole sessions; "
+                             "leave whole_sentence off")
         integer("window", 1)
         integer("min_count", 1)
         integer("epochs", 1)
@@ -290,10 +307,12 @@ def top_k(scores: np.ndarray, k: int, keys: Sequence[str]) -> list[tuple[str, fl
     return [(keys[i], float(scores[i])) for i in best]
 
 
-def _report_dict(report: EpochReport) -> dict:
-    return {"epoch": report.epoch, "loss": report.loss, "mean_loss": report.mean_loss,
-            "examples": report.examples, "words": report.words, "seconds": report.seconds,
-            "words_per_second": report.words_per_second}
+def _report_dict(report: EpochReport, context: str | None = None) -> dict:
+    """One epoch of ``training_log_``; with ``both_contexts``, ``context`` says which run."""
+    entry = {"epoch": report.epoch, "loss": report.loss, "mean_loss": report.mean_loss,
+             "examples": report.examples, "words": report.words, "seconds": report.seconds,
+             "words_per_second": report.words_per_second}
+    return entry if context is None else {"context": context, **entry}
 
 
 def _replace_dir(new: Path, target: Path) -> None:

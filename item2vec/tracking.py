@@ -139,10 +139,13 @@ class Tracker:
     # ---- what item2vec records -------------------------------------------------------------------
 
     def log_training_log(self, training_log: list[dict]) -> None:
-        """Per-epoch loss and words/second (``Item2Vec.training_log_``), step = epoch."""
+        """Per-epoch loss and words/second (``Item2Vec.training_log_``), step = epoch; a
+        ``both_contexts`` model's two runs as ``window/loss``, ``session/loss``..."""
         for report in training_log:
+            prefix = f"{report['context']}/" if "context" in report else ""
             self.log_metrics({"loss": report["loss"], "mean_loss": report["mean_loss"],
-                              "words_per_second": report["words_per_second"]}, step=int(report["epoch"]))
+                              "words_per_second": report["words_per_second"]}, prefix=prefix,
+                             step=int(report["epoch"]))
 
     def log_text(self, text: str, artifact_file: str) -> None:
         if self.run_id:

@@ -328,6 +328,15 @@ def test_cli_tune_writes_best_models_that_evaluate_reads(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
+def test_sampled_item2vec_configurations_are_distinct_and_valid():
+    from item2vec.tuning import sample_configs
+
+    configs = sample_configs("item2vec", 60, seed=3)
+    assert len({json.dumps(c, sort_keys=True) for c in configs}) == 60
+    assert not any(c.get("both_contexts") and c.get("whole_sentence") for c in configs)
+    assert any(c.get("both_contexts") for c in configs[1:]) and any(c.get("whole_sentence") for c in configs[1:])
+
+
 def test_trial_counts_give_item2vec_and_the_baselines_their_own_budget():
     from item2vec.tuning import trial_counts
 

@@ -39,6 +39,21 @@ def test_workers_1_is_bit_identical_and_seed_matters(synthetic):
     assert not np.allclose(a.vectors, c.vectors)
 
 
+def test_both_contexts_concatenates_a_window_run_and_a_session_run(synthetic):
+    """Exactly the two single-context models (seeds ``seed`` and ``seed + 1``) side by side, and
+    still recovering the planted groups."""
+    sessions = synthetic.sessions()[:3000]
+    both = Item2Vec(**{**FAST, "vector_size": 33}, both_contexts=True, workers=1).fit(sessions)
+    window = Item2Vec(**{**FAST, "vector_size": 16}, workers=1).fit(sessions)
+    session = Item2Vec(**{**FAST, "vector_size": 17, "seed": FAST["seed"] + 1}, whole_sentence=True,
+                       workers=1).fit(sessions)
+    assert both.vectors.shape == (len(window), 33)
+    assert np.array_equal(both.vectors, np.hstack([window.vectors, session.vectors]))
+    assert np.array_equal(both.output_vectors_, np.hstack([window.output_vectors_, session.output_vectors_]))
+    assert [r["context"] for r in both.training_log_] == ["window"] * FAST["epochs"] + ["session"] * FAST["epochs"]
+    assert group_purity(both, synthetic.item_group, k=10) > 0.85
+
+
 def test_loss_is_reported_and_independent_of_thread_count(synthetic):
     reports = {}
     for workers in (1, 2):
@@ -118,6 +133,8 @@ def test_word2vec_export_refuses_keys_with_spaces(tmp_path):
     (dict(negative=-1), "negative"), (dict(negative=0), "negative"), (dict(min_count=0), "min_count"),
     (dict(alpha=0), "alpha"), (dict(min_alpha=1.0), "min_alpha"), (dict(sample=-1), "sample"),
     (dict(workers=0), "workers"), (dict(ns_exponent=float("nan")), "ns_exponent"),
+    (dict(both_contexts=True, vector_size=1), "vector_size"),
+    (dict(both_contexts=True, whole_sentence=True), "leave whole_sentence off"),
 ])
 def test_bad_hyperparameters_fail_before_training(params, message):
     with pytest.raises(ValueError, match=message):

@@ -31,6 +31,7 @@ _OPTIONS = {  # name: (type, default, help, flag declarations)
     "sg": (bool, config.SG, "Skip-gram or CBOW.", ("--sg/--cbow",)),
     "shrink_windows": (bool, config.SHRINK_WINDOWS, "Sample each window size in [1, window].", ()),
     "whole_sentence": (bool, config.WHOLE_SENTENCE, "Use the whole session as context (order-free baskets).", ()),
+    "both_contexts": (bool, config.BOTH_CONTEXTS, "Train half of each vector on the window and half on the whole session (two runs, concatenated): what comes next and what belongs together.", ()),
     "workers": (Optional[int], config.WORKERS, "Training threads (default: all cores).", ()),
     "seed": (int, config.SEED, "Random seed (bit-identical results with --workers 1).", ()),
 }
