@@ -97,7 +97,7 @@ class Item2Vec:
             runs = [("window", half, False, self.seed), ("session", self.vector_size - half, True, self.seed + 1)]
         else:
             runs = [(None, self.vector_size, bool(self.whole_sentence), self.seed)]
-        inputs, outputs, self.training_log_ = [], [], []
+        inputs, outputs, log = [], [], []
         for context, size, whole_sentence, seed in runs:
             # uniform in [-1, 1) / size, as gensim 4 initialises (word2vec.c uses half that)
             rng = np.random.default_rng(seed)
@@ -111,10 +111,11 @@ class Item2Vec:
                           callback=callback, progress=progress)
             inputs.append(syn0)
             outputs.append(syn1)
-            self.training_log_ += [_report_dict(r, context) for r in reports]
+            log += [_report_dict(r, context) for r in reports]
         self.vocab_ = vocab
         self.vectors_ = inputs[0] if len(inputs) == 1 else np.hstack(inputs)
         self.output_vectors_ = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
+        self.training_log_ = log
         self.repeat_share_ = corpus.repeat_share()
         self._forget_cache()
         return self

@@ -136,6 +136,11 @@ def trial_counts(models: Sequence[str], trials: int, baseline_trials: int | None
     return {name: trials if name == "item2vec" else other for name in models}
 
 
+def describe_counts(counts: dict[str, int]) -> str:
+    """``{"item2vec": 1, "als": 8}`` -> ``"item2vec 1, als 8"`` (for tables and logs)."""
+    return ", ".join(f"{name} {count}" for name, count in counts.items())
+
+
 def tune(train: Corpus, validation: NextItemTask, models: Sequence[str], trials: int | dict[str, int],
          ks: Sequence[int] = (20,), select: str = "HR@20", seed: int = 0, tracker=None,
          overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> dict[str, list[Trial]]:

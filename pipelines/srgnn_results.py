@@ -82,8 +82,9 @@ def results_markdown(summaries: dict, counts: dict[str, int]) -> str:
                          f"{m['MRR@10']:.4f} | {m['coverage@20']:.3f} |")
         for name, hr in PUBLISHED_HR20.get(dataset, {}).items():
             lines.append(f"| {dataset} | {name} (published, not run here) | {hr:.3f} | | | | |")
-    budget = ", ".join(f"{name} {count}" for name, count in counts.items())
-    lines.append(f"\nFits per model on the validation split: {budget}; fit seconds per model: " +
+    from item2vec.tuning import describe_counts
+
+    lines.append(f"\nFits per model on the validation split: {describe_counts(counts)}; fit seconds per model: " +
                  "; ".join(f"{d}: {s['fit_seconds']}" for d, s in summaries.items()))
     return "\n".join(lines) + "\n"
 

@@ -207,7 +207,7 @@ def tune(
     once on the test pairs. Every trial is an MLflow run nested under one parent."""
     from ..evaluate import parse_ks
     from ..tracking import Tracker
-    from ..tuning import run_tuning, trial_counts
+    from ..tuning import describe_counts, run_tuning, trial_counts
 
     warnings.showwarning = _show_warning
     ks = parse_ks(k)
@@ -219,8 +219,7 @@ def tune(
     report = run_tuning(corpus, task, names, counts, ks, select, validation_fraction, validation_pairs,
                         seed, tracker, overrides, log=err.print)
     if report.evaluation is not None:
-        budget = ", ".join(f"{name} {count}" for name, count in counts.items())
-        print_evaluation(report.evaluation, f"Best of each model (tuned on validation; trials: {budget}) "
+        print_evaluation(report.evaluation, f"Best of each model (tuned on validation; trials: {describe_counts(counts)}) "
                                             f"on {report.evaluation.task_name}")
     if out is not None:
         report.write(out)
