@@ -166,8 +166,9 @@ def tune(train: Corpus, validation: NextItemTask, models: Sequence[str], trials:
                 trial.variants = score_variants(model, validation, ks)
                 results[name].append(trial)
                 scoring, metrics = trial.best
-                log(f"{name} trial {index}: {select} {trial.score:.4f} (MRR@{max(ks)} "
-                    f"{metrics[f'MRR@{max(ks)}']:.4f}) with {scoring}, fit {trial.fit_seconds:.0f}s, {params}")
+                shown = ", ".join(f"{m}@{max(ks)} {metrics[f'{m}@{max(ks)}']:.4f}" for m in ("HR", "MRR", "NDCG"))
+                log(f"{name} trial {index}: {select} {trial.score:.4f} ({shown}) with {scoring}, "
+                    f"fit {trial.fit_seconds:.0f}s, {params}")
                 if tracker:
                     tracker.log_params({**model.get_params(), "best_scoring": scoring})
                     tracker.log_metrics({"fit_seconds": trial.fit_seconds})
