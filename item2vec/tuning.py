@@ -62,7 +62,7 @@ class Trial:
     params: dict
     fit_seconds: float
     variants: list[tuple[dict, dict]] = field(default_factory=list)  # (scoring, metrics)
-    select: str = "HR@20"
+    select: str = "NDCG@20"
 
     @property
     def best(self) -> tuple[dict, dict]:
@@ -142,7 +142,7 @@ def describe_counts(counts: dict[str, int]) -> str:
 
 
 def tune(train: Corpus, validation: NextItemTask, models: Sequence[str], trials: int | dict[str, int],
-         ks: Sequence[int] = (20,), select: str = "HR@20", seed: int = 0, tracker=None,
+         ks: Sequence[int] = (20,), select: str = "NDCG@20", seed: int = 0, tracker=None,
          overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> dict[str, list[Trial]]:
     """Run ``trials`` fits of every model in ``models`` (or ``trials[model]``, see ``trial_counts``)
     on ``train``, scored on ``validation``. ``overrides[model]`` fixes hyperparameters for every
@@ -166,7 +166,8 @@ def tune(train: Corpus, validation: NextItemTask, models: Sequence[str], trials:
                 trial.variants = score_variants(model, validation, ks)
                 results[name].append(trial)
                 scoring, metrics = trial.best
-                shown = ", ".join(f"{m}@{max(ks)} {metrics[f'{m}@{max(ks)}']:.4f}" for m in ("HR", "MRR", "NDCG"))
+                others = [f"{m}@{max(ks)}" for m in ("HR", "MRR", "NDCG") if f"{m}@{max(ks)}" != select]
+                shown = ", ".join(f"{m} {metrics[m]:.4f}" for m in others)
                 log(f"{name} trial {index}: {select} {trial.score:.4f} ({shown}) with {scoring}, "
                     f"fit {trial.fit_seconds:.0f}s, {params}")
                 if tracker:
@@ -239,7 +240,7 @@ class TuningReport:
 
 
 def run_tuning(corpus: Corpus, test: NextItemTask | None, models: Sequence[str], trials: int | dict[str, int],
-               ks: Sequence[int] = (20,), select: str = "HR@20", validation_fraction: float = 0.1,
+               ks: Sequence[int] = (20,), select: str = "NDCG@20", validation_fraction: float = 0.1,
                validation_pairs: int = 10_000, seed: int = 0, tracker=None,
                overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> TuningReport:
     """The whole protocol: hold out the last ``validation_fraction`` of the training sessions,

@@ -344,3 +344,19 @@ def test_trial_counts_give_item2vec_and_the_baselines_their_own_budget():
     assert trial_counts(["item2vec", "als"], 2, 8) == {"item2vec": 2, "als": 8}
     with pytest.raises(ValueError, match="--trials must be an integer >= 1"):
         trial_counts(["item2vec"], 0)
+
+
+def test_the_selected_metric_picks_the_variant_and_the_trial():
+    """HR@20 alone prefers more hits at worse ranks; NDCG@20 (the default) weighs rank too."""
+    from item2vec.evaluate import NextItemTask
+    from item2vec.tuning import Trial, best_specs, tune
+
+    many_hits = ({"scorer": "a"}, {"HR@20": 0.50, "MRR@20": 0.10, "NDCG@20": 0.20})
+    better_ranks = ({"scorer": "b"}, {"HR@20": 0.48, "MRR@20": 0.15, "NDCG@20": 0.23})
+    assert Trial("item2vec", 0, {}, 0.0, [many_hits, better_ranks]).best == better_ranks
+    assert Trial("item2vec", 0, {}, 0.0, [many_hits, better_ranks], select="HR@20").best == many_hits
+    trials = [Trial("als", i, {"factors": f}, 0.0, [v]) for i, (f, v) in enumerate([(8, many_hits), (16, better_ranks)])]
+    assert best_specs({"als": trials})["als"].params == {"factors": 16}
+    sessions = Corpus.from_sentences([["a", "b", "a"]])
+    with pytest.raises(ValueError, match="--select 'recall@20' must be HR, MRR or NDCG"):
+        tune(sessions, NextItemTask.from_sessions(sessions, sessions.vocab), ["pop"], 1, select="recall@20")

@@ -193,7 +193,7 @@ def tune(
     validation_fraction: Annotated[float, typer.Option(help="Last share of the training sessions held out for validation.")] = 0.1,
     validation_pairs: Annotated[int, typer.Option(help="At most this many validation pairs (random, seeded).")] = 10_000,
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    select: Annotated[str, typer.Option(help="Validation metric that picks the best trial.")] = "HR@20",
+    select: Annotated[str, typer.Option(help="Validation metric that picks the best trial and scoring (NDCG@20 weighs a hit by its rank: both HR and MRR count).")] = "NDCG@20",
     seed: Annotated[int, typer.Option(help="Seed of the search and the validation sample.")] = 0,
     workers: Annotated[Optional[int], typer.Option(help="item2vec training threads (default: all cores).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Directory for best_models.json, trials.csv and the test comparison.")] = None,
