@@ -171,8 +171,8 @@ def test_top_k_sparse_rows_equals_naive_exactly(problem, with_exclusions):
 @pytest.mark.parametrize("neighbours", [7, 1000])
 @pytest.mark.parametrize("exclude_seen", [True, False], ids=["exclude-seen", "keep-seen"])
 def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours, exclude_seen):
-    """Float vectors (near-ties are unlikely): same lists and scores as the textbook mixture,
-    with short neighbour lists (unreached items ranked by popularity) and whole ones."""
+    """Float vectors: same lists (up to near-ties) and scores as the textbook mixture, with short
+    neighbour lists (unreached items ranked by popularity) and whole ones."""
     picked = sessions[:60] + [[]]
     encoded = encode_sessions(trained, picked)
     temperature = 0.1 if scorer == "neighbours" else 1.0
@@ -190,9 +190,20 @@ def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours, excl
                                                    3, 0.7, min(neighbours, len(trained) - 1),
                                                    trained.repeat_share_)
         want_items, want_scores = naive.top_k_of_scores(exact, 12, exclude=rows if exclude_seen else ())
-        assert items[s].tolist() == want_items
+        assert_same_up_to_near_ties(items[s].tolist(), want_items, exact, rows if exclude_seen else ())
         assert np.allclose(scores[s], want_scores, rtol=1e-4, atol=1e-4)
     assert np.isnan(scores[-1]).all() and items[-1].tolist() == list(range(12))  # no known item: popular
+
+
+def assert_same_up_to_near_ties(got: list[int], want: list[int], exact, excluded=(), rtol: float = 1e-5) -> None:
+    """The kernel's list is the reference's, except where float32 arithmetic swapped two items
+    whose float64 reference scores are within ``rtol`` (training is multi-threaded, so a near-tie
+    can appear in any run). Unreached items (score -inf) must keep the reference's order."""
+    assert len(set(got)) == len(got) and not set(got) & set(excluded)
+    for mine, theirs in zip(got, want):
+        if mine != theirs:
+            gap = abs(exact[mine] - exact[theirs])
+            assert gap <= rtol * max(1.0, abs(exact[theirs])), f"item {mine} instead of {theirs}: scores differ by {gap}"
 
 
 def test_mixture_repeats_items_at_the_measured_share_or_the_default_for_old_models(tmp_path, trained, sessions):
