@@ -14,9 +14,10 @@ Scorers (``SCORERS``):
 - ``mixture``: a recency-weighted mixture of the last ``n_last`` items' next-item distributions:
   item ``p`` repeats with the probability measured in the training sessions (the model's
   ``repeat_share_``: how often a next item repeats an earlier one of its session), else moves to
-  one of its ``NEIGHBOURS`` best successors ``c`` with probability ``softmax(input(p) . output(c) / temperature)`` (the
-  skip-gram's own prediction). Unlike ``sequence`` (one prediction from the mean of the prefix),
-  a candidate likely after *any* recent item scores high.
+  one of its ``NEIGHBOURS`` best successors ``c`` with probability
+  ``softmax(input(p) . output(c) / temperature)`` (the skip-gram's own prediction). Unlike
+  ``sequence`` (one prediction from the mean of the prefix), a candidate likely after *any*
+  recent item scores high.
 
 For the two mixtures the score is the mixture's log; items no neighbour list reaches rank after,
 by popularity, with score ``-inf``.

@@ -30,13 +30,15 @@ PUBLISHED_HR20 = {"diginetica": {"SR-GNN": 0.507}}
 
 
 def main() -> None:
+    from item2vec.tuning import SELECT
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--models", default="item2vec,itemknn,als,bpr,pop")
     parser.add_argument("--trials", type=int, default=8, help="fits per model (equal budgets)")
     parser.add_argument("--baseline-trials", type=int, default=None,
                         help="fits per baseline if not --trials (more is conservative: stronger baselines)")
-    parser.add_argument("--select", default="NDCG@20",
+    parser.add_argument("--select", default=SELECT,
                         help="validation metric that picks each model's trial and scoring (NDCG@20 rewards a hit "
                              "and its rank, so one number serves both targets, HR@20 and MRR@20)")
     parser.add_argument("--validation-pairs", type=int, default=10_000)
