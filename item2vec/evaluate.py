@@ -78,8 +78,11 @@ class NextItemTask:
         return recency_matrix(self.items, self.offsets, len(self.catalogue), *settings[weighting])
 
     def subsample(self, n: int, seed: int = 0) -> "NextItemTask":
-        """At most ``n`` pairs drawn without replacement (in their original order), for cheap tuning."""
-        if n >= len(self):
+        """At most ``n`` pairs drawn without replacement (in their original order), for cheap tuning;
+        ``n == 0`` keeps them all."""
+        if n < 0:
+            raise ValueError(f"validation pairs must be >= 0 (0 = all of them), got {n}")
+        if n == 0 or n >= len(self):
             return self
         keep = np.sort(np.random.default_rng(seed).choice(len(self), n, replace=False))
         starts, ends = self.offsets[keep], self.offsets[keep + 1]

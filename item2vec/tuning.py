@@ -247,8 +247,8 @@ def run_tuning(corpus: Corpus, test: NextItemTask | None, models: Sequence[str],
                validation_pairs: int = 10_000, seed: int = 0, tracker=None,
                overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> TuningReport:
     """The whole protocol: hold out the last ``validation_fraction`` of the training sessions,
-    tune every model with ``trials`` fits (or ``trials[model]``) on (at most ``validation_pairs`` of) their pairs, then
-    refit each model's best on all of ``corpus`` and score it once on ``test``. The chosen
+    tune every model with ``trials`` fits (or ``trials[model]``) on (at most ``validation_pairs`` of,
+    0 = all) their pairs, then refit each model's best on all of ``corpus`` and score it once on ``test``. The chosen
     item2vec is also reported with every scorer (rows ``item2vec[...]``)."""
     train, held_out = split_last_sessions(corpus, validation_fraction)
     validation = NextItemTask.from_sessions(held_out, train.vocab, name="validation").subsample(validation_pairs, seed)

@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="diginetica", choices=("diginetica", "tmall", "nowplaying"))
     parser.add_argument("--base", type=json.loads, default={}, help="JSON overriding the base configuration")
     parser.add_argument("--vary", action="append", default=[], help="NAME=v1,v2,... (repeatable)")
-    parser.add_argument("--validation-pairs", type=int, default=10_000)
+    parser.add_argument("--validation-pairs", type=int, default=10_000, help="at most this many (0 = all)")
     parser.add_argument("--out", type=Path, default=Path("out/sweep"))
     parser.add_argument("--no-track", action="store_true")
     args = parser.parse_args()

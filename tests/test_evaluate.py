@@ -71,6 +71,9 @@ def test_subsample_keeps_whole_pairs():
     assert all(pair in original for pair in drawn)  # whole pairs: prefix and target stay together
     assert all(drawn.count(pair) <= original.count(pair) for pair in drawn)  # without replacement
     assert task.subsample(10_000) is task
+    assert task.subsample(0) is task  # 0 = all of them
+    with pytest.raises(ValueError, match="validation pairs must be >= 0"):
+        task.subsample(-1)
 
 
 def test_prefix_matrix_weightings():

@@ -191,7 +191,7 @@ def tune(
     trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,
     baseline_trials: Annotated[Optional[int], typer.Option(help="Fits per baseline, if not --trials (more is conservative: stronger baselines).")] = None,
     validation_fraction: Annotated[float, typer.Option(help="Last share of the training sessions held out for validation.")] = 0.1,
-    validation_pairs: Annotated[int, typer.Option(help="At most this many validation pairs (random, seeded).")] = 10_000,
+    validation_pairs: Annotated[int, typer.Option(min=0, help="At most this many validation pairs (random, seeded); 0 = all of them (slower, less selection noise).")] = 10_000,
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
     select: Annotated[str, typer.Option(help="Validation metric that picks the best trial and scoring (NDCG@20 weighs a hit by its rank: both HR and MRR count).")] = "NDCG@20",
     seed: Annotated[int, typer.Option(help="Seed of the search and the validation sample.")] = 0,
