@@ -248,8 +248,8 @@ def run_tuning(corpus: Corpus, test: NextItemTask | None, models: Sequence[str],
                overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> TuningReport:
     """The whole protocol: hold out the last ``validation_fraction`` of the training sessions,
     tune every model with ``trials`` fits (or ``trials[model]``) on (at most ``validation_pairs`` of,
-    0 = all) their pairs, then refit each model's best on all of ``corpus`` and score it once on ``test``. The chosen
-    item2vec is also reported with every scorer (rows ``item2vec[...]``)."""
+    0 = all) their pairs, then refit each model's best on all of ``corpus`` and score it once on
+    ``test``. The chosen item2vec is also reported with every scorer (rows ``item2vec[...]``)."""
     train, held_out = split_last_sessions(corpus, validation_fraction)
     validation = NextItemTask.from_sessions(held_out, train.vocab, name="validation").subsample(validation_pairs, seed)
     log(f"validation: last {validation_fraction:.0%} of the training sessions ({len(held_out):,}), "
