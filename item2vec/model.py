@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
-from .corpus import Corpus, Vocab
-from .training import EpochReport, plan, run
+from item2vec import config
+from item2vec.data.corpus import Corpus, Vocab
+from item2vec.engine.training import EpochReport, plan, run
 
 _HYPERPARAMETERS = ("vector_size", "window", "negative", "ns_exponent", "sample", "min_count",
                     "max_final_vocab", "epochs", "alpha", "min_alpha", "sg", "shrink_windows",

@@ -107,7 +107,7 @@ def prepare(dataset: str, workdir: Path) -> tuple[Path, int]:
     """Uncompressed corpus file both trainers read, and its token count."""
     target = workdir / f"{dataset}.txt"
     if dataset == "text":
-        from item2vec.text import write_text8
+        from item2vec.text.reader import write_text8
 
         n = write_text8(WIKI, target)
     else:

@@ -60,13 +60,13 @@ def _model(args, workdir: Path):
 
 
 def run_item2vec(args, workdir: Path) -> dict:
-    from item2vec.recommend import EncodedSessions, recommend_top_k
+    from item2vec.scoring import EncodedSessions, ScoringOptions, recommend_top_k
 
     model = _model(args, workdir)
     items, offsets = make_sessions(args.sessions, args.items)
     encoded = EncodedSessions(items, offsets, 0)
-    recommend_top_k(model, encoded.slice(0, 300), k=args.k)  # load the compiled kernels
-    return timed(args.sessions, lambda: recommend_top_k(model, encoded, k=args.k, scorer="mean"))
+    recommend_top_k(model, encoded.slice(0, 300), ScoringOptions(k=args.k))  # load the compiled kernels
+    return timed(args.sessions, lambda: recommend_top_k(model, encoded, ScoringOptions(k=args.k, scorer="mean")))
 
 
 def run_cli(args, workdir: Path) -> dict:
@@ -113,7 +113,7 @@ def run_implicit(args, workdir: Path) -> dict:
 def run_lookalike(args, workdir: Path) -> dict:
     import polars as pl
 
-    from item2vec.audiences import lookalike
+    from item2vec.scoring.audiences import lookalike
 
     rng = np.random.default_rng(3)
     vectors = rng.standard_normal((args.users, args.dim), dtype=np.float32)

@@ -38,7 +38,7 @@ PAIRS = {"wordsim353": DATA / "gensim_wordsim353.tsv.gz", "simlex999": DATA / "g
 
 def train_item2vec(path: str, epochs: int, sg: bool):
     from item2vec import Item2Vec
-    from item2vec.text import read_corpus
+    from item2vec.text.reader import read_corpus
 
     Item2Vec(min_count=1, epochs=1, workers=1, sg=sg).fit([["a", "b", "c"]])  # load compiled kernels
     started = time.perf_counter()
@@ -52,7 +52,7 @@ def train_item2vec(path: str, epochs: int, sg: bool):
 def scores(keys, vectors) -> dict:
     from gensim.models import KeyedVectors
 
-    from item2vec import wordeval
+    from item2vec.text import wordeval
 
     words = KeyedVectors(vectors.shape[1])  # any object with index_to_key and vectors will do
     words.add_vectors(keys, vectors)
@@ -77,7 +77,7 @@ def worker(args) -> None:
 
 def prepare(workdir: Path, max_lines: int | None) -> tuple[Path, int, float]:
     """The text8-cleaned sample both trainers read, its token count and the cleaning time."""
-    from item2vec.text import write_text8
+    from item2vec.text.reader import write_text8
 
     source = WIKI
     if max_lines:

@@ -30,7 +30,7 @@ PUBLISHED_HR20 = {"diginetica": {"SR-GNN": 0.507}}
 
 
 def main() -> None:
-    from item2vec.tuning import SELECT
+    from item2vec import config
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default=",".join(DATASETS))
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=8, help="fits per model (equal budgets)")
     parser.add_argument("--baseline-trials", type=int, default=None,
                         help="fits per baseline if not --trials (more is conservative: stronger baselines)")
-    parser.add_argument("--select", default=SELECT,
+    parser.add_argument("--select", default=config.SELECT,
                         help="validation metric that picks each model's trial and scoring (NDCG@20 rewards a hit "
                              "and its rank, so one number serves both targets, HR@20 and MRR@20)")
     parser.add_argument("--validation-pairs", type=int, default=0,
@@ -49,9 +49,9 @@ def main() -> None:
     parser.add_argument("--no-track", action="store_true")
     args = parser.parse_args()
 
-    from item2vec.evaluate import read_prefix_label_file, read_training_sessions
-    from item2vec.tracking import Tracker
-    from item2vec.tuning import run_tuning, trial_counts
+    from item2vec.evaluation import read_prefix_label_file, read_training_sessions
+    from item2vec.evaluation.tuning import run_tuning, trial_counts
+    from item2vec.integrations.tracking import Tracker, TrackingHooks
 
     tracker = Tracker("srgnn-results", enabled=not args.no_track)
     models = args.models.split(",")
@@ -66,7 +66,7 @@ def main() -> None:
               flush=True)
         with tracker.run(f"{dataset}", tags={"dataset": dataset}):
             report = run_tuning(corpus, test, models, counts, (10, 20), args.select,
-                                validation_pairs=args.validation_pairs, seed=args.seed, tracker=tracker,
+                                validation_pairs=args.validation_pairs, seed=args.seed, hooks=TrackingHooks(tracker),
                                 log=lambda line: print(line, flush=True))
         report.write(args.out / dataset)
         minutes = (time.perf_counter() - started) / 60
@@ -90,7 +90,7 @@ def results_markdown(summaries: dict, counts: dict[str, int], select: str) -> st
                          f"{m['MRR@10']:.4f} | {m['coverage@20']:.3f} |")
         for name, hr in PUBLISHED_HR20.get(dataset, {}).items():
             lines.append(f"| {dataset} | {name} (published, not run here) | {hr:.3f} | | | | |")
-    from item2vec.tuning import describe_counts
+    from item2vec.evaluation.tuning import describe_counts
 
     lines.append(f"\nFits per model on the validation split: {describe_counts(counts)}, chosen by validation {select}; "
                  "fit seconds per model: " +

@@ -49,10 +49,10 @@ def main() -> None:
 
     import polars as pl
 
-    from item2vec.baselines import Item2VecRecommender
-    from item2vec.evaluate import NextItemTask, markdown_table, read_training_sessions, split_last_sessions
-    from item2vec.tracking import Tracker
-    from item2vec.tuning import score_variants
+    from item2vec.evaluation import NextItemTask, markdown_table, read_training_sessions, split_last_sessions
+    from item2vec.evaluation.models import Item2VecRecommender
+    from item2vec.evaluation.tuning import score_variants
+    from item2vec.integrations.tracking import Tracker
 
     base = {**BASE, **args.base}
     sweeps = parse_vary(args.vary) if args.vary else DEFAULT_SWEEPS

@@ -25,6 +25,6 @@ def shared_file(name: str) -> Path:
 @pytest.fixture(scope="session")
 def synthetic():
     """A small seeded synthetic clickstream with planted groups (fast to train on)."""
-    from item2vec.datasets import SyntheticClickstream
+    from item2vec.data.synthetic import SyntheticClickstream
 
     return SyntheticClickstream(n_users=1500, n_items=300, n_groups=10, seed=3)

@@ -11,8 +11,8 @@ import pytest
 
 import naive
 from item2vec import Item2Vec
-from item2vec.audiences import campaign_audience, lookalike, read_user_vectors, user_vectors
-from item2vec.files import write_parquet
+from item2vec.scoring.audiences import campaign_audience, lookalike, read_user_vectors, user_vectors
+from item2vec.data.files import write_parquet
 
 FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
 WEIGHTS = {"view": 1.0, "cart": 3.0, "purchase": 5.0}

@@ -6,9 +6,9 @@ from scipy import stats
 
 import naive
 from item2vec import Corpus
-from item2vec.engine.rng import seed_states
-from item2vec.engine.sampling import build_alias, sample_many
-from item2vec.training import plan, run
+from item2vec.engine._rng import seed_states
+from item2vec.engine._sampling import build_alias, sample_many
+from item2vec.engine.training import plan, run
 
 SENTENCES = [["a", "b", "c", "a", "d"], ["b", "c", "e"], ["a", "a", "b", "f", "c", "d", "b"],
              ["e", "f"], ["c", "a", "b", "d", "e", "f", "a", "c"], ["d"]]
@@ -93,9 +93,9 @@ def test_alias_table_is_exact():
 
 
 def test_a_failing_worker_thread_fails_training(monkeypatch):
-    import item2vec.training as training
+    import item2vec.engine.training as training
 
-    def broken_kernel(*args):
+    def broken_kernel(**kwargs):
         raise FloatingPointError("boom")
 
     monkeypatch.setattr(training, "train_range", broken_kernel)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import naive
 from conftest import shared_file
-from item2vec.corpus import Corpus, Vocab
-from item2vec.evaluate import (NextItemTask, evaluate_models, hit_rate_curve, leave_last_out, parse_ks,
+from item2vec.data.corpus import Corpus, Vocab
+from item2vec.evaluation import (NextItemTask, evaluate_models, hit_rate_curve, leave_last_out, parse_ks,
                                ranking_metrics, read_prefix_label_file, read_training_sessions,
                                split_last_sessions)
 
@@ -224,7 +224,7 @@ def test_itemknn_metrics_agree_with_implicits_ranking_metrics(tmp_path):
     from implicit.evaluation import ranking_metrics_at_k
     from scipy.sparse import csr_matrix
 
-    from item2vec.baselines import ItemKNN
+    from item2vec.evaluation.models import ItemKNN
 
     train_path, test_path = _diginetica_slice(tmp_path)
     corpus = read_training_sessions(train_path)
@@ -293,7 +293,7 @@ def test_cli_evaluate_mismatched_files(tmp_path):
 
 
 def test_cli_evaluate_on_an_event_log_split_in_time(tmp_path):
-    from item2vec.datasets import SyntheticClickstream
+    from item2vec.data.synthetic import SyntheticClickstream
 
     events = tmp_path / "events.csv"
     SyntheticClickstream(n_users=600, n_items=200, n_groups=8, seed=5).events().write_csv(events)
@@ -332,7 +332,7 @@ def test_cli_tune_writes_best_models_that_evaluate_reads(tmp_path):
 
 
 def test_sampled_item2vec_configurations_are_distinct_and_valid():
-    from item2vec.tuning import sample_configs
+    from item2vec.evaluation.tuning import sample_configs
 
     configs = sample_configs("item2vec", 60, seed=3)
     assert len({json.dumps(c, sort_keys=True) for c in configs}) == 60
@@ -341,7 +341,7 @@ def test_sampled_item2vec_configurations_are_distinct_and_valid():
 
 
 def test_trial_counts_give_item2vec_and_the_baselines_their_own_budget():
-    from item2vec.tuning import trial_counts
+    from item2vec.evaluation.tuning import trial_counts
 
     assert trial_counts(["item2vec", "als", "pop"], 3) == {"item2vec": 3, "als": 3, "pop": 3}
     assert trial_counts(["item2vec", "als"], 2, 8) == {"item2vec": 2, "als": 8}
@@ -351,8 +351,8 @@ def test_trial_counts_give_item2vec_and_the_baselines_their_own_budget():
 
 def test_the_selected_metric_picks_the_variant_and_the_trial():
     """HR@20 alone prefers more hits at worse ranks; NDCG@20 (the default) weighs rank too."""
-    from item2vec.evaluate import NextItemTask
-    from item2vec.tuning import Trial, best_specs, tune
+    from item2vec.evaluation import NextItemTask
+    from item2vec.evaluation.tuning import Trial, best_specs, tune
 
     many_hits = ({"scorer": "a"}, {"HR@20": 0.50, "MRR@20": 0.10, "NDCG@20": 0.20})
     better_ranks = ({"scorer": "b"}, {"HR@20": 0.48, "MRR@20": 0.15, "NDCG@20": 0.23})

@@ -13,8 +13,9 @@ import polars as pl
 import pytest
 
 from item2vec import Item2Vec
-from item2vec.export import export_vectors, keys_path
-from item2vec.pyfunc import log_model
+from item2vec.integrations.export import export_vectors, keys_path
+from item2vec.integrations.pyfunc import log_model
+from item2vec.scoring import ScoringOptions
 
 FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
 
@@ -69,7 +70,7 @@ def logged(trained, tmp_path_factory):
     mlflow.set_experiment("item2vec-tests")
     try:
         with mlflow.start_run():
-            info = log_model(trained, name="recommender", k=6, scorer="sequence")
+            info = log_model(trained, ScoringOptions(k=6, scorer="sequence"), name="recommender")
         yield info
     finally:
         mlflow.set_tracking_uri(previous)

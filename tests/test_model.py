@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from item2vec import Corpus, Item2Vec
-from item2vec.datasets import group_purity
+from item2vec.data.synthetic import group_purity
 
 FAST = dict(vector_size=32, window=3, min_count=1, epochs=5, seed=5)
 

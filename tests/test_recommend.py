@@ -12,13 +12,15 @@ from hypothesis import given, settings, strategies as st
 
 import naive
 from conftest import shared_file
-from item2vec import Item2Vec, topk
-from item2vec import recommend as recommend_module
-from item2vec.engine.topk import top_k_sparse_rows
-from item2vec.recommend import (MIXTURES, SCORERS, Recommender, encode_sessions, query_vectors, recommend_batch,
-                                recommend_top_k)
+from item2vec import Item2Vec
+from item2vec import config
+from item2vec.engine import topk
+from item2vec.engine._topk import top_k_sparse_rows
+from item2vec.scoring import (SCORERS, GraphScorer, Recommender, ScoringOptions, encode_sessions, query_vectors,
+                              recommend_batch, recommend_top_k)
 
-LINEAR_SCORERS = [s for s in SCORERS if s not in MIXTURES]
+LINEAR_SCORERS = [s for s, cls in SCORERS.items() if not issubclass(cls, GraphScorer)]
+MIXTURES = [s for s, cls in SCORERS.items() if issubclass(cls, GraphScorer)]
 
 FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
 
@@ -69,8 +71,8 @@ def test_top_k_inner_equals_naive_exactly(problem, workers, tiles):
     offsets = np.concatenate(([0], np.cumsum([len(e) for e in exclude]))).astype(np.int64)
     flat = np.array([i for e in exclude for i in e], dtype=np.int32)
     with pytest.MonkeyPatch.context() as patch:  # small tiles and chunks exercise every boundary
-        patch.setattr(topk, "ROWS_PER_TASK", tiles[0])
-        patch.setattr(topk, "ITEMS_PER_TILE", tiles[1])
+        patch.setattr(config, "ROWS_PER_TASK", tiles[0])
+        patch.setattr(config, "ITEMS_PER_TILE", tiles[1])
         ids, scores = topk.top_k_inner(queries, items, k, exclude=(flat, offsets),
                                        allowed=None if allowed is None else np.array(allowed), workers=workers)
     want_ids, want_scores = naive.top_k_inner(queries, items, k, exclude, allowed)
@@ -83,8 +85,8 @@ def test_top_k_inner_equals_naive_exactly(problem, workers, tiles):
 def test_max_inner_equals_naive(problem):
     queries, items, _, _, _ = problem
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(topk, "ROWS_PER_TASK", 3)
-        patch.setattr(topk, "ITEMS_PER_TILE", 5)
+        patch.setattr(config, "ROWS_PER_TASK", 3)
+        patch.setattr(config, "ITEMS_PER_TILE", 5)
         best = topk.max_inner(queries, items, workers=2)
     assert best.tolist() == [max(float(q @ row) for row in items) for q in queries]
 
@@ -99,11 +101,12 @@ def test_top_k_inner_rejects_mismatched_shapes():
 # ---- sessions -> recommendations ----------------------------------------------------------------
 
 @pytest.mark.parametrize("scorer", LINEAR_SCORERS)
-def test_recommend_top_k_equals_naive_on_integer_vectors(trained, tmp_path, sessions, scorer):
+def test_recommend_top_k_equals_naive_on_integer_vectors(trained, tmp_path, sessions, scorer, monkeypatch):
     model = integer_model(trained, tmp_path)
     encoded = encode_sessions(model, sessions)
     decay = 0.5  # powers of two keep the weighted sums exact
-    items, scores = recommend_top_k(model, encoded, k=15, scorer=scorer, n_last=3, decay=decay, batch_size=97)
+    monkeypatch.setattr(config, "BATCH_SIZE", 97)
+    items, scores = recommend_top_k(model, encoded, ScoringOptions(k=15, scorer=scorer, n_last=3, decay=decay))
     vectors = np.asarray(model.vectors, dtype=np.float64)
     matrix = vectors if scorer == "sequence" else vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     if scorer == "sequence":
@@ -128,7 +131,7 @@ def test_query_vectors_match_the_definition(trained, sessions):
     encoded = encode_sessions(trained, sessions)
     vectors = np.asarray(trained.vectors, dtype=np.float64)
     for scorer in LINEAR_SCORERS:
-        queries, _ = query_vectors(trained, encoded, scorer, n_last=4, decay=0.6)
+        queries, _ = query_vectors(trained, encoded, ScoringOptions(scorer=scorer, n_last=4, decay=0.6))
         for s in range(0, len(sessions), 37):
             rows = [trained.index(key) for key in sessions[s]]
             assert np.allclose(queries[s], naive.session_query(rows, vectors, scorer, 4, 0.6), atol=1e-5)
@@ -177,9 +180,10 @@ def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours, excl
     encoded = encode_sessions(trained, picked)
     temperature = 0.1 if scorer == "neighbours" else 1.0
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(recommend_module, "NEIGHBOURS", neighbours)
-        items, scores = recommend_top_k(trained, encoded, k=12, scorer=scorer, n_last=3, decay=0.7,
-                                        temperature=temperature, exclude_seen=exclude_seen)
+        patch.setattr(config, "NEIGHBOURS", neighbours)
+        items, scores = recommend_top_k(trained, encoded, ScoringOptions(k=12, scorer=scorer, n_last=3, decay=0.7,
+                                                                         temperature=temperature,
+                                                                         exclude_seen=exclude_seen))
     unit = np.asarray(trained.unit_vectors, np.float64)
     for s, session in enumerate(picked[:-1]):
         rows = [trained.index(key) for key in session]
@@ -213,8 +217,8 @@ def test_mixture_repeats_items_at_the_measured_share_or_the_default_for_old_mode
     own = trained.index(session[0])
 
     def own_score(model):
-        items, scores = recommend_top_k(model, encode_sessions(model, [session]), k=len(model), scorer="mixture",
-                                        exclude_seen=False)
+        items, scores = recommend_top_k(model, encode_sessions(model, [session]),
+                                        ScoringOptions(k=len(model), scorer="mixture", exclude_seen=False))
         return float(scores[0][items[0].tolist().index(own)])
 
     assert own_score(trained) == pytest.approx(np.log(trained.repeat_share_), rel=1e-5)
@@ -222,35 +226,38 @@ def test_mixture_repeats_items_at_the_measured_share_or_the_default_for_old_mode
     meta = json.loads((tmp_path / "old" / "config.json").read_text())
     del meta["repeat_share"]
     (tmp_path / "old" / "config.json").write_text(json.dumps(meta))
-    assert own_score(Item2Vec.load(tmp_path / "old")) == pytest.approx(np.log(recommend_module.REPEAT_SHARE), rel=1e-5)
+    assert own_score(Item2Vec.load(tmp_path / "old")) == pytest.approx(np.log(config.REPEAT_SHARE), rel=1e-5)
 
 
 def test_neighbours_scorer_ranks_the_session_own_items_first_when_kept(trained, sessions):
     """A cosine of 1 with itself: with --keep-seen and a sharp temperature, the session's own
     (distinct) items come first, the most recent weighing most."""
     session = list(dict.fromkeys(sessions[5]))[:4]
-    items, _ = recommend_top_k(trained, encode_sessions(trained, [session]), k=len(session), scorer="neighbours",
-                               n_last=10, decay=0.5, temperature=1e-4, exclude_seen=False)
+    items, _ = recommend_top_k(trained, encode_sessions(trained, [session]),
+                               ScoringOptions(k=len(session), scorer="neighbours", n_last=10, decay=0.5,
+                                              temperature=1e-4, exclude_seen=False))
     assert [trained.index_to_key[i] for i in items[0]] == session[::-1]
 
 
 def test_mixture_scorers_reject_bad_options(trained):
     with pytest.raises(ValueError, match="temperature must be > 0"):
-        Recommender(trained, scorer="mixture", temperature=0.0)
+        ScoringOptions(scorer="mixture", temperature=0.0)
     with pytest.raises(ValueError, match="no single query vector"):
-        query_vectors(trained, encode_sessions(trained, [["x"]]), "neighbours")
+        query_vectors(trained, encode_sessions(trained, [["x"]]), ScoringOptions(scorer="neighbours"))
 
 
 def test_each_mixture_scorer_has_its_own_default_temperature(trained, sessions):
     encoded = encode_sessions(trained, sessions[:20])
-    for scorer, temperature in recommend_module.DEFAULT_TEMPERATURES.items():
-        assert Recommender(trained, scorer=scorer).temperature == temperature
-        implicit = recommend_top_k(trained, encoded, k=5, scorer=scorer)
-        explicit = recommend_top_k(trained, encoded, k=5, scorer=scorer, temperature=temperature)
-        other = recommend_top_k(trained, encoded, k=5, scorer=scorer, temperature=temperature * 50)
+    defaults = {"neighbours": config.NEIGHBOURS_TEMPERATURE, "mixture": config.MIXTURE_TEMPERATURE}
+    for scorer, temperature in defaults.items():
+        assert ScoringOptions(scorer=scorer).temperature == temperature
+        implicit = recommend_top_k(trained, encoded, ScoringOptions(k=5, scorer=scorer))
+        explicit = recommend_top_k(trained, encoded, ScoringOptions(k=5, scorer=scorer, temperature=temperature))
+        other = recommend_top_k(trained, encoded, ScoringOptions(k=5, scorer=scorer, temperature=temperature * 50))
         np.testing.assert_array_equal(implicit[1], explicit[1])
         assert not np.array_equal(implicit[1], other[1])
-    assert Recommender(trained, scorer="mean").temperature is None
+    assert ScoringOptions(scorer="mean").temperature is None
+    assert ScoringOptions(scorer="mixture").replace(scorer="neighbours").temperature == config.NEIGHBOURS_TEMPERATURE
 
 
 def test_polars_encoding_equals_python_encoding(trained, sessions):
@@ -263,7 +270,7 @@ def test_polars_encoding_equals_python_encoding(trained, sessions):
 
 def test_recommend_batch_frame(trained, sessions):
     batch = sessions[:30] + [["unknown-1", "unknown-2"], []]
-    frame = recommend_batch(trained, batch, k=7, ids=[f"s{i}" for i in range(len(batch))])
+    frame = recommend_batch(trained, batch, ScoringOptions(k=7), ids=[f"s{i}" for i in range(len(batch))])
     assert frame.columns == ["id", "rank", "item", "score", "fallback"]
     assert frame.height == 7 * len(batch)
     assert frame.group_by("id").agg(pl.col("rank")).sort("id")["rank"].to_list() == [list(range(1, 8))] * len(batch)
@@ -277,11 +284,11 @@ def test_recommend_batch_frame(trained, sessions):
 
 def test_keep_seen_allow_and_deny(trained, sessions):
     session = sessions[0]
-    kept = recommend_batch(trained, [session], k=len(trained), exclude_seen=False)
+    kept = recommend_batch(trained, [session], ScoringOptions(k=len(trained), exclude_seen=False))
     assert set(session) <= set(kept["item"]) and kept.height == len(trained)
     allow = list(trained.index_to_key[10:40]) + ["not-an-item"]
     deny = list(trained.index_to_key[10:15])
-    recommender = Recommender(trained, k=30, allow=allow, deny=deny)
+    recommender = Recommender(trained, ScoringOptions(k=30), allow=allow, deny=deny)
     frame, stats = recommender.recommend([session, []])
     assert recommender.ignored_filter_keys == 1
     allowed = set(allow[:-1]) - set(deny) - set(session)
@@ -292,16 +299,22 @@ def test_keep_seen_allow_and_deny(trained, sessions):
 
 def test_bad_options_and_empty_input(trained):
     with pytest.raises(ValueError, match="catalogue size"):
-        recommend_batch(trained, [["a"]], k=len(trained) + 1)
+        recommend_batch(trained, [["a"]], ScoringOptions(k=len(trained) + 1))
     with pytest.raises(ValueError, match="unknown scorer"):
-        recommend_batch(trained, [["a"]], scorer="best")
+        ScoringOptions(scorer="best")
+    for bad in ({"k": 0}, {"n_last": 0}, {"decay": 0}, {"decay": 1.5}, {"temperature": float("nan")},
+                {"exclude_seen": "yes"}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            ScoringOptions(**bad)
+    with pytest.raises(ValueError, match="unknown scoring option 'kk'"):
+        ScoringOptions.from_dict({"kk": 3})
     with pytest.raises(ValueError, match="no item known"):
         Recommender(trained, allow=["zzz"])
     with pytest.raises(ValueError, match="leave no item"):
-        Recommender(trained, k=1, deny=trained.index_to_key)
+        Recommender(trained, ScoringOptions(k=1), deny=trained.index_to_key)
     with pytest.raises(ValueError, match="is a string"):
         recommend_batch(trained, ["item_1 item_2"])
-    assert recommend_batch(trained, [], k=3).height == 0
+    assert recommend_batch(trained, [], ScoringOptions(k=3)).height == 0
 
 
 # ---- CLI ------------------------------------------------------------------------------------------
@@ -327,7 +340,7 @@ def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessio
     parquet = tmp_path / "sessions.parquet"
     pl.DataFrame({"session_id": [f"x{i}" for i in range(len(batch))], "items": batch,  # as `item2vec sessions` writes
                   "weights": [[1.0] * len(s) for s in batch]}).write_parquet(parquet)
-    want = recommend_batch(trained, batch, k=5, scorer=scorer, temperature=temperature)
+    want = recommend_batch(trained, batch, ScoringOptions(k=5, scorer=scorer, temperature=temperature))
     for source, ids in ((text, pl.Series(range(len(batch)))), (parquet, pl.Series([f"x{i}" for i in range(len(batch))]))):
         out = tmp_path / "recs.parquet"
         result = run_cli("recommend", saved, "--sessions", source, "--out", out, "--k", 5, "--scorer", scorer,
@@ -341,7 +354,7 @@ def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessio
 
 @pytest.mark.parametrize("per", ["user", "session"])
 def test_cli_events_match_sessionised_histories(tmp_path, per):
-    from item2vec.session_files import event_histories
+    from item2vec.sessions.files import event_histories
     from item2vec.sessions import SessionOptions, event_format
 
     log = shared_file("retailrocket_sample_srgtm.tsv.gz")
@@ -355,7 +368,7 @@ def test_cli_events_match_sessionised_histories(tmp_path, per):
                      "--per", per, "--k", 4, "--out", tmp_path / "r.parquet", "--no-progress")
     assert result.returncode == 0, result.stderr
     assert "item occurrence(s) unknown to the model were skipped" in result.stderr
-    want = recommend_batch(model, histories, k=4, ids=ids)
+    want = recommend_batch(model, histories, ScoringOptions(k=4), ids=ids)
     assert pl.read_parquet(tmp_path / "r.parquet").equals(want)
 
 

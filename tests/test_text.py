@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 import naive
 from conftest import shared_file
 from item2vec import Corpus, Item2Vec
-from item2vec import wordeval
-from item2vec.phrases import find_phrases, phrase_pass
-from item2vec.text import corpus_sentences, iter_sentences, read_corpus, write_text8
+from item2vec.text import wordeval
+from item2vec.text.phrases import find_phrases, phrase_pass
+from item2vec.text.reader import corpus_sentences, iter_sentences, read_corpus, write_text8
 
 TOKENIZE = ("whitespace", "lowercase", "text8")
 # characters that exercise every rule: case, digits, markup, entities, CRLF, non-ASCII letters,

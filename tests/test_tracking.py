@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from item2vec.corpus import Corpus
-from item2vec.evaluate import NextItemTask, fit_and_evaluate, split_last_sessions
-from item2vec.tracking import Tracker, TrackingWarning, metric_name, tracking_uri
+from item2vec.data.corpus import Corpus
+from item2vec.evaluation import NextItemTask, fit_and_evaluate, split_last_sessions
+from item2vec.integrations.tracking import Tracker, TrackingHooks, TrackingWarning, metric_name, tracking_uri
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def small(synthetic):
 
 
 def test_evaluation_run_records_everything(store, small, tmp_path):
-    from item2vec.baselines import ModelSpec
+    from item2vec.evaluation import ModelSpec
 
     train, task = small
     specs = [ModelSpec("item2vec", {"vector_size": 16, "epochs": 3, "min_count": 1, "workers": 1},
@@ -49,7 +49,7 @@ def test_evaluation_run_records_everything(store, small, tmp_path):
     tracker = Tracker("test-eval", uri=store)
     with tracker.run("evaluate"):
         run_id = tracker.run_id
-        evaluation, _ = fit_and_evaluate(specs, train, task, (5, 10), tracker, log=lambda *_: None)
+        evaluation, _ = fit_and_evaluate(specs, train, task, (5, 10), TrackingHooks(tracker), log=lambda *_: None)
     client = _client(store)
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
@@ -74,12 +74,12 @@ def test_evaluation_run_records_everything(store, small, tmp_path):
 
 
 def test_nested_trials_under_one_parent(store, small):
-    from item2vec.tuning import run_tuning
+    from item2vec.evaluation.tuning import run_tuning
 
     train, task = small
     tracker = Tracker("test-tune", uri=store)
     report = run_tuning(train, task, ["item2vec", "als", "pop"], trials=2, ks=(10,), select="HR@10",
-                        validation_pairs=400, tracker=tracker,
+                        validation_pairs=400, hooks=TrackingHooks(tracker),
                         overrides={"item2vec": {"workers": 1, "vector_size": 16, "epochs": 2},
                                    "als": {"threads": 1, "iterations": 3}},
                         log=lambda *_: None)
@@ -99,7 +99,7 @@ def test_nested_trials_under_one_parent(store, small):
 
 
 def test_unwritable_store_warns_and_the_work_finishes(tmp_path, small):
-    from item2vec.baselines import ModelSpec
+    from item2vec.evaluation import ModelSpec
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
@@ -107,7 +107,7 @@ def test_unwritable_store_warns_and_the_work_finishes(tmp_path, small):
     train, task = small
     with pytest.warns(TrackingWarning, match="tracking is off"):
         with tracker.run("evaluate"):
-            evaluation, _ = fit_and_evaluate([ModelSpec("pop")], train, task, (10,), tracker, log=lambda *_: None)
+            evaluation, _ = fit_and_evaluate([ModelSpec("pop")], train, task, (10,), TrackingHooks(tracker), log=lambda *_: None)
     assert not tracker.enabled
     assert evaluation.metrics["pop"]["HR@10"] > 0
     with warnings.catch_warnings():
@@ -116,12 +116,12 @@ def test_unwritable_store_warns_and_the_work_finishes(tmp_path, small):
 
 
 def test_disabled_tracker_touches_nothing(tmp_path, monkeypatch, small):
-    from item2vec.baselines import ModelSpec
+    from item2vec.evaluation import ModelSpec
 
     monkeypatch.chdir(tmp_path)
     tracker = Tracker(enabled=False)
     with tracker.run("evaluate"):
-        fit_and_evaluate([ModelSpec("pop")], *small, (10,), tracker, log=lambda *_: None)
+        fit_and_evaluate([ModelSpec("pop")], *small, (10,), TrackingHooks(tracker), log=lambda *_: None)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -142,8 +142,8 @@ def test_metric_names_are_valid_for_mlflow():
 
 
 def test_recall_plot_has_one_line_per_model(small):
-    from item2vec.baselines import ModelSpec
-    from item2vec.tracking import recall_plot
+    from item2vec.evaluation import ModelSpec
+    from item2vec.integrations.tracking import recall_plot
 
     evaluation, _ = fit_and_evaluate([ModelSpec("pop"), ModelSpec("itemknn", {"K": 20, "threads": 1})], *small,
                                      (5, 10), log=lambda *_: None)

@@ -4,8 +4,8 @@ Typer itself reports bad options (also exit code 2)."""
 
 from __future__ import annotations
 
-from . import demo, evaluate, sessions, train, recommend, text  # noqa: F401  (each import registers its commands)
-from .app import app, fail
+from item2vec.cli import demo, evaluate, sessions, train, recommend, text  # noqa: F401  (each import registers its commands)
+from item2vec.cli.app import app, fail
 
 
 def main() -> None:

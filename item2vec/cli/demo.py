@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .app import app
+from item2vec.cli.app import app
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -41,12 +41,11 @@ def demo(
     """Generate a seeded clickstream with planted item groups and chains, sessionise it with Polars,
     split it in time, train item2vec, show what it learned, and compare its next-item recommendations
     with most-popular, item-kNN, implicit ALS and BPR on the test days, tracked in MLflow."""
-    from ..baselines import ModelSpec
-    from ..datasets import SyntheticClickstream, group_purity
-    from ..evaluate import NextItemTask, fit_and_evaluate
-    from ..sessions import EventFormat, SessionOptions, temporal_split
-    from ..tracking import Tracker
-    from .evaluate import _show_warning, print_evaluation
+    from item2vec.cli.evaluate import _show_warning, print_evaluation
+    from item2vec.data.synthetic import SyntheticClickstream, group_purity
+    from item2vec.evaluation import ModelSpec, NextItemTask, fit_and_evaluate
+    from item2vec.integrations.tracking import Tracker, TrackingHooks
+    from item2vec.sessions import EventFormat, SessionOptions, temporal_split
 
     warnings.showwarning = _show_warning
     started = time.perf_counter()
@@ -66,7 +65,7 @@ def demo(
     tracker = Tracker("item2vec-demo", enabled=track)
     with tracker.run("demo", tags={"command": "demo"}):
         tracker.log_params({"users": users, "test_days": test_days, "seed": seed})
-        evaluation, fitted = fit_and_evaluate(specs, train, task, (10, 20), tracker, log=lambda _: None)
+        evaluation, fitted = fit_and_evaluate(specs, train, task, (10, 20), TrackingHooks(tracker), log=lambda _: None)
         run_id = tracker.run_id
     model = fitted[specs[0].fit_key].model_
     last = model.training_log_[-1]

@@ -15,9 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .app import app, fail
-from .options import hyperparameter_options, option_group
-from .session_options import EventSpec, session_options
+from item2vec import config
+from item2vec.cli.app import app, fail
+from item2vec.cli.options import hyperparameter_options, option_group
+from item2vec.cli.session_options import EventSpec, session_options
+from item2vec.scoring import SCORERS
 
 console = Console(width=None if sys.stdout.isatty() else 160)  # files and pipes get whole tables
 err = Console(stderr=True)
@@ -52,14 +54,14 @@ class Protocol:
     def load(self, events_spec: EventSpec, require_test: bool = True):
         """Training corpus and test task (``None`` when ``require_test`` is off and only
         ``--train`` was given), from SR-GNN files or from an event log split in time."""
-        from ..evaluate import NextItemTask, read_prefix_label_file, read_training_sessions
+        from item2vec.evaluation import NextItemTask, read_prefix_label_file, read_training_sessions
 
         if self.events is not None:
             if self.train is not None or self.test is not None:
                 fail("give either --train/--test or --events, not both")
             if self.test_days is None:
                 fail("--events needs --test-days N (the last N days become the test split)")
-            from ..sessions import temporal_split
+            from item2vec.sessions import temporal_split
 
             split = temporal_split(self.events, events_spec.fmt, events_spec.options, last_days=self.test_days)
             for line in split.summary.lines():
@@ -102,18 +104,21 @@ def print_evaluation(evaluation, title: str) -> None:
 
 
 def write_json(data: dict, path: Path) -> None:
-    from ..files import atomic_path
+    from item2vec.data.files import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperature: float | None, exclude_seen: bool):
-    from ..baselines import ModelSpec
-    from ..recommend import MIXTURES
+    """The item2vec row, its scoring validated now (before anything is read or fitted)."""
+    from item2vec.evaluation import ModelSpec
+    from item2vec.scoring import ScoringOptions
 
+    options = ScoringOptions(scorer=scorer, n_last=n_last, decay=decay, temperature=temperature,
+                             exclude_seen=exclude_seen)
     scoring = {"scorer": scorer, "n_last": n_last, "decay": decay, "exclude_seen": exclude_seen}
-    if scorer in MIXTURES and temperature is not None:
+    if options.temperature is not None and temperature is not None:
         scoring["temperature"] = temperature
     return ModelSpec("item2vec", hyper, scoring)
 
@@ -125,11 +130,11 @@ def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperat
 def evaluate(
     baselines: Annotated[str, typer.Option(help="Comma-separated baselines: pop, itemknn, als, bpr.")] = "pop,itemknn,als,bpr",
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    scorer: Annotated[str, typer.Option(help="item2vec scorer: last, mean, sequence, neighbours or mixture.")] = "mean",
-    n_last: Annotated[int, typer.Option(help="Items of the prefix the scorers use (not 'last').")] = 5,
-    decay: Annotated[float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")] = 0.7,
+    scorer: Annotated[str, typer.Option(help=f"item2vec scorer: {', '.join(SCORERS)}.")] = config.SCORER,
+    n_last: Annotated[int, typer.Option(help="Items of the prefix the scorers use (not 'last').")] = config.N_LAST,
+    decay: Annotated[float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")] = config.DECAY,
     temperature: Annotated[Optional[float], typer.Option(help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture).")] = None,
-    exclude_seen: Annotated[bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")] = False,
+    exclude_seen: Annotated[bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")] = config.EVALUATION_EXCLUDE_SEEN,
     config: Annotated[Optional[Path], typer.Option(help="best_models.json from 'item2vec tune': use its tuned models instead.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write {model: {metric: value}} here.")] = None,
     track: Annotated[bool, typer.Option("--track/--no-track", help="Record the run in MLflow.", rich_help_panel=_TRACK)] = True,
@@ -138,10 +143,9 @@ def evaluate(
 ):
     """Train item2vec and the baselines on the same training data and compare their next-item
     HR/recall, MRR, NDCG and coverage at k on the same test pairs."""
-    from ..baselines import ModelSpec, parse_baselines
-    from ..evaluate import fit_and_evaluate, parse_ks
-    from ..model import Item2Vec
-    from ..tracking import Tracker
+    from item2vec.evaluation import ModelSpec, fit_and_evaluate, parse_baselines, parse_ks
+    from item2vec.integrations.tracking import Tracker, TrackingHooks
+    from item2vec.model import Item2Vec
 
     warnings.showwarning = _show_warning
     ks = parse_ks(k)
@@ -160,7 +164,7 @@ def evaluate(
     tracker = Tracker(experiment, enabled=track)
     with tracker.run(f"evaluate {task.name}", tags={"command": "evaluate"}):
         tracker.log_params({"train": protocol.train or protocol.events, "test": protocol.test_name, "k": k})
-        evaluation, _ = fit_and_evaluate(specs, corpus, task, ks, tracker, log=err.print)
+        evaluation, _ = fit_and_evaluate(specs, corpus, task, ks, TrackingHooks(tracker), log=err.print)
         tracker.log_text(json.dumps(evaluation.as_json(), indent=2), "metrics.json")
     print_evaluation(evaluation, f"Next-item evaluation on {task.name}")
     if json_out is not None:
@@ -170,7 +174,7 @@ def evaluate(
 
 def load_specs(path: Path) -> list:
     """Models from a ``best_models.json`` written by ``item2vec tune``."""
-    from ..baselines import ModelSpec
+    from item2vec.evaluation import ModelSpec
 
     try:
         data = json.loads(Path(path).read_text())
@@ -190,10 +194,10 @@ def tune(
     models: Annotated[str, typer.Option(help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr; pop has nothing to tune.")] = "item2vec,itemknn,als,bpr,pop",
     trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,
     baseline_trials: Annotated[Optional[int], typer.Option(help="Fits per baseline, if not --trials (more is conservative: stronger baselines).")] = None,
-    validation_fraction: Annotated[float, typer.Option(help="Last share of the training sessions held out for validation.")] = 0.1,
-    validation_pairs: Annotated[int, typer.Option(min=0, help="At most this many validation pairs (random, seeded); 0 = all of them (slower, less selection noise).")] = 10_000,
+    validation_fraction: Annotated[float, typer.Option(help="Last share of the training sessions held out for validation.")] = config.VALIDATION_FRACTION,
+    validation_pairs: Annotated[int, typer.Option(min=0, help="At most this many validation pairs (random, seeded); 0 = all of them (slower, less selection noise).")] = config.VALIDATION_PAIRS,
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    select: Annotated[str, typer.Option(help="Validation metric that picks the best trial and scoring (NDCG@20 weighs a hit by its rank: both HR and MRR count).")] = "NDCG@20",
+    select: Annotated[str, typer.Option(help="Validation metric that picks the best trial and scoring (NDCG@20 weighs a hit by its rank: both HR and MRR count).")] = config.SELECT,
     seed: Annotated[int, typer.Option(help="Seed of the search and the validation sample.")] = 0,
     workers: Annotated[Optional[int], typer.Option(help="item2vec training threads (default: all cores).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Directory for best_models.json, trials.csv and the test comparison.")] = None,
@@ -205,19 +209,19 @@ def tune(
     """Equal-budget search of item2vec and baseline hyperparameters on a validation split carved
     from the training data; then the best of each model, refitted on all training data, is scored
     once on the test pairs. Every trial is an MLflow run nested under one parent."""
-    from ..evaluate import parse_ks
-    from ..tracking import Tracker
-    from ..tuning import describe_counts, run_tuning, trial_counts
+    from item2vec.evaluation import parse_ks
+    from item2vec.evaluation.tuning import describe_counts, run_tuning, trial_counts
+    from item2vec.integrations.tracking import Tracker, TrackingHooks
 
     warnings.showwarning = _show_warning
     ks = parse_ks(k)
     names = [m.strip() for m in models.split(",") if m.strip()]
     counts = trial_counts(names, trials, baseline_trials)
     corpus, task = protocol.load(events_spec, require_test=False)
-    tracker = Tracker(experiment, enabled=track)
+    hooks = TrackingHooks(Tracker(experiment, enabled=track))
     overrides = {"item2vec": {"workers": workers}} if workers else None
     report = run_tuning(corpus, task, names, counts, ks, select, validation_fraction, validation_pairs,
-                        seed, tracker, overrides, log=err.print)
+                        seed, hooks, overrides, log=err.print)
     if report.evaluation is not None:
         print_evaluation(report.evaluation, f"Best of each model (tuned on validation; trials: {describe_counts(counts)}) "
                                             f"on {report.evaluation.task_name}")

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import config
+from item2vec import config
 
 _PANEL = "Hyperparameters (gensim names)"
 _OPTIONS = {  # name: (type, default, help, flag declarations)

@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .. import recommend as rec
-from ..audiences import DEFAULT_HALF_LIFE_DAYS
-from .app import app, fail
-from .session_options import EventSpec, session_options
+from item2vec import config
+from item2vec.scoring import SCORERS, BatchStats, Recommender, ScoringOptions
+from item2vec.cli.app import app, fail
+from item2vec.cli.session_options import EventSpec, session_options
 
 console = Console(stderr=True)
 
@@ -22,14 +22,14 @@ Model = Annotated[Path, typer.Argument(help="Model directory written by `item2ve
 
 
 def _load(path: Path):
-    from ..model import Item2Vec
+    from item2vec.model import Item2Vec
 
     return Item2Vec.load(path)
 
 
 def _read_ids(path: Path) -> list[str]:
     """Ids from a text file: whitespace-separated, any number per line."""
-    from ..corpus import read_lines
+    from item2vec.data.corpus import read_lines
 
     return [token for line in read_lines(path) for token in line.split()]
 
@@ -42,32 +42,32 @@ def recommend(
     sessions: Annotated[Optional[Path], typer.Option(help="Sessions: text (one per line, items separated by whitespace, .gz ok) or Parquet with a list column.")] = None,
     events: Annotated[Optional[Path], typer.Option(help="Instead of --sessions: an event log, sessionised with the event-log options.")] = None,
     per: Annotated[str, typer.Option(help="--events: one list per user (their sessions joined in time order) or per session.")] = "user",
-    k: Annotated[int, typer.Option(help="Items per session.")] = rec.DEFAULT_K,
-    scorer: Annotated[str, typer.Option(help=f"One of {', '.join(rec.SCORERS)}.")] = rec.DEFAULT_SCORER,
-    n_last: Annotated[int, typer.Option(help="Recent items the scorers use (not 'last').")] = rec.DEFAULT_N_LAST,
-    decay: Annotated[float, typer.Option(help="Weight ratio between consecutive recent items.")] = rec.DEFAULT_DECAY,
+    k: Annotated[int, typer.Option(help="Items per session.")] = config.K,
+    scorer: Annotated[str, typer.Option(help=f"One of {', '.join(SCORERS)}.")] = config.SCORER,
+    n_last: Annotated[int, typer.Option(help="Recent items the scorers use (not 'last').")] = config.N_LAST,
+    decay: Annotated[float, typer.Option(help="Weight ratio between consecutive recent items.")] = config.DECAY,
     temperature: Annotated[Optional[float], typer.Option(help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture).")] = None,
-    keep_seen: Annotated[bool, typer.Option("--keep-seen", help="Allow items already in the session.")] = False,
+    keep_seen: Annotated[bool, typer.Option("--keep-seen", help="Allow items already in the session.")] = not config.SERVING_EXCLUDE_SEEN,
     allow: Annotated[Optional[Path], typer.Option(help="File of item ids: recommend only these.")] = None,
     deny: Annotated[Optional[Path], typer.Option(help="File of item ids never to recommend.")] = None,
     items_col: Annotated[Optional[str], typer.Option(help="Parquet input: the list column of items.")] = None,
     id_col: Annotated[Optional[str], typer.Option(help="Parquet input: the id column (default: session_id, user_id or id if present, else the row number).")] = None,
-    chunk_size: Annotated[int, typer.Option(help="Sessions read, scored and written at a time (bounds memory).")] = rec.BATCH_SIZE,
+    chunk_size: Annotated[int, typer.Option(help="Sessions read, scored and written at a time (bounds memory).")] = config.BATCH_SIZE,
     workers: Annotated[Optional[int], typer.Option(help="Scoring threads (default: all cores).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     *, events_spec: EventSpec,
 ):
     """Top-k items for every session (or user) of a file, written to Parquet in chunks (atomically)."""
-    from ..files import parquet_chunks
+    from item2vec.data.files import parquet_chunks
 
     if (sessions is None) == (events is None):
         fail("give the sessions with --sessions FILE or an event log with --events FILE")
-    recommender = rec.Recommender(_load(model), k=k, scorer=scorer, n_last=n_last, decay=decay,
-                                  temperature=temperature, exclude_seen=not keep_seen,
-                                  allow=_read_ids(allow) if allow else None,
-                                  deny=_read_ids(deny) if deny else None, workers=workers)
+    options = ScoringOptions(k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature,
+                             exclude_seen=not keep_seen)
+    recommender = Recommender(_load(model), options, allow=_read_ids(allow) if allow else None,
+                              deny=_read_ids(deny) if deny else None, workers=workers)
     total_sessions, chunks = _session_source(sessions, events, per, events_spec, chunk_size, items_col, id_col)
-    total = rec.BatchStats()
+    total = BatchStats()
     columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("sessions"),
                TimeElapsedColumn()]
     with Progress(*columns, console=console, disable=not progress) as bar, parquet_chunks(out) as write:
@@ -86,7 +86,7 @@ def recommend(
 
 def _session_source(sessions, events, per, events_spec, chunk_size, items_col, id_col):
     """``(number of sessions or None, iterator of (ids, sessions) chunks)`` for either input."""
-    from ..session_files import count_sessions, event_histories, iter_session_chunks
+    from item2vec.sessions.files import count_sessions, event_histories, iter_session_chunks
 
     if sessions is not None:
         return count_sessions(sessions), iter_session_chunks(sessions, chunk_size, items_col, id_col)
@@ -128,7 +128,7 @@ def export(
     format: Annotated[str, typer.Option("--format", help="word2vec, word2vec-binary, parquet or npy.")] = "word2vec",
 ):
     """Export the item vectors for gensim, Spark, vector databases or NumPy."""
-    from ..export import FORMATS, export_vectors
+    from item2vec.integrations.export import FORMATS, export_vectors
 
     if format not in FORMATS:
         fail(f"unknown --format {format!r}; choose one of {', '.join(FORMATS)}")
@@ -143,13 +143,13 @@ def users(
     model: Model,
     events: Annotated[Path, typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet) read with the event-log options.")],
     out: Annotated[Path, typer.Option(help="Parquet file to write: user, n_events, vector.")],
-    half_life_days: Annotated[float, typer.Option(help="An event this many days older than the user's latest counts half.")] = DEFAULT_HALF_LIFE_DAYS,
+    half_life_days: Annotated[float, typer.Option(help="An event this many days older than the user's latest counts half.")] = config.HALF_LIFE_DAYS,
     *, events_spec: EventSpec,
 ):
     """One vector per user: the recency- and event-type-weighted mean of their items' vectors.
     Only the column, event-type and event-weight options apply; sessions play no part."""
-    from ..audiences import user_vectors_from_log
-    from ..files import write_parquet
+    from item2vec.scoring.audiences import user_vectors_from_log
+    from item2vec.data.files import write_parquet
 
     options = events_spec.options
     frame, stats = user_vectors_from_log(_load(model), events, events_spec.fmt, options.event_types,
@@ -172,8 +172,8 @@ def lookalike(
     workers: Annotated[Optional[int], typer.Option(help="Threads for --method max (default: all cores).")] = None,
 ):
     """Expand a seed audience to the most similar users, or find the audience of a campaign's items."""
-    from ..audiences import campaign_audience, lookalike as expand, read_user_vectors
-    from ..files import write_parquet
+    from item2vec.scoring.audiences import campaign_audience, lookalike as expand, read_user_vectors
+    from item2vec.data.files import write_parquet
 
     if (seeds is None) == (items is None):
         fail("give either --seeds FILE (user ids) or --items FILE (a campaign's item ids)")

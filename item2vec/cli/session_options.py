@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from ..sessions import FORMATS, EventFormat, SessionOptions, event_format
-from .options import option_group
+from item2vec.sessions import FORMATS, EventFormat, SessionOptions, event_format
+from item2vec.cli.options import option_group
 
 _DEFAULTS = SessionOptions()
 

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from .app import app, fail
-from .session_options import EventSpec, session_options
+from item2vec.cli.app import app, fail
+from item2vec.cli.session_options import EventSpec, session_options
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -26,8 +26,8 @@ def sessions(
     *, events_spec: EventSpec,
 ):
     """Turn an event log into sessions: one row per session with its items, start, end and length."""
-    from ..sessions import leave_last_out as hold_out_last
-    from ..sessions import sessionize, temporal_split
+    from item2vec.sessions import leave_last_out as hold_out_last
+    from item2vec.sessions import sessionize, temporal_split
 
     n_splits = (split_at is not None) + (test_days is not None) + leave_last_out
     if n_splits > 1:

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .. import phrases as ph
-from .. import text as tx
-from .app import app, fail
+from item2vec.text import phrases as ph
+from item2vec.text import reader as tx
+from item2vec.cli.app import app, fail
 
 console = Console(stderr=True)
 
@@ -66,8 +66,8 @@ def evaluate_text(
 ):
     """Word-vector benchmarks: analogy accuracy per section, Spearman on word-pair similarity,
     and nearest words of positive/negative queries."""
-    from .. import wordeval
-    from ..model import Item2Vec
+    from item2vec.text import wordeval
+    from item2vec.model import Item2Vec
 
     if analogies is None and not similarity and not query:
         fail("nothing to evaluate: give --analogies FILE, --similarity FILE and/or --query 'words'")
@@ -129,7 +129,7 @@ def _num(value: float) -> str:
 
 
 def _write_json(results: dict, path: Path) -> None:
-    from ..files import atomic_path
+    from item2vec.data.files import atomic_path
 
     def finite(value):  # JSON has no NaN: an undefined figure is null
         if isinstance(value, float) and math.isnan(value):

@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from .app import app, fail
-from .options import hyperparameter_options
-from .session_options import EventSpec, session_options
-from .text import Tokenize, read_text
+from item2vec.cli.app import app, fail
+from item2vec.cli.options import hyperparameter_options
+from item2vec.cli.session_options import EventSpec, session_options
+from item2vec.cli.text import Tokenize, read_text
 
 console = Console(stderr=True)
 
@@ -29,7 +29,7 @@ def train(
     *, hyper: dict, events_spec: EventSpec,
 ):
     """Train item vectors and save the model directory."""
-    from ..model import Item2Vec
+    from item2vec.model import Item2Vec
 
     if (text is None) == (events is None):
         fail("give the training data with --text FILE or --events FILE")
@@ -38,7 +38,7 @@ def train(
     if text is not None:
         corpus = read_text(text, tokenize, phrases)
     else:
-        from ..sessions import sessionize
+        from item2vec.sessions import sessionize
         sessions = sessionize(events, events_spec.fmt, events_spec.options)
         for line in sessions.summary.lines():
             console.print(line)

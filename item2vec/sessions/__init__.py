@@ -10,14 +10,14 @@ Modules, in pipeline order: ``formats`` (column mapping, presets), ``read`` (laz
 parsing, input errors), ``sessionise`` (per-user steps), ``filters`` (rare items, short
 sessions), ``split`` (temporal cutoff, leave-last-out), ``table`` (the long-form store they share),
 ``result`` (``Sessions``: corpus, frame, Parquet), ``summary`` (counts by reason), ``build``
-(the entry points).
+(the entry points), ``files`` (reading session files back: text or Parquet, in chunks).
 """
 
-from .build import leave_last_out, sessionize, temporal_split
-from .formats import EPOCH_UNITS, FORMATS, EventFormat, event_format
-from .options import SessionOptions
-from .result import Sessions, Split
-from .summary import REASONS, Summary
+from item2vec.sessions.build import leave_last_out, sessionize, temporal_split
+from item2vec.sessions.formats import EPOCH_UNITS, FORMATS, EventFormat, event_format
+from item2vec.sessions.options import SessionOptions
+from item2vec.sessions.result import Sessions, Split
+from item2vec.sessions.summary import REASONS, Summary
 
 __all__ = ["sessionize", "temporal_split", "leave_last_out", "EventFormat", "SessionOptions", "FORMATS",
            "EPOCH_UNITS", "event_format", "Sessions", "Split", "Summary", "REASONS"]

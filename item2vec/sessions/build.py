@@ -15,15 +15,15 @@ from pathlib import Path
 
 import polars as pl
 
-from .filters import drop_rare_items_and_short_sessions
-from .formats import EventFormat
-from .options import SessionOptions
-from .read import scan_events
-from .result import Sessions, Split
-from .sessionise import sessionise
-from .split import hold_out_last, known_items, restrict_to_known_items, split_at
-from .summary import Tally
-from .table import EventTable
+from item2vec.sessions.filters import drop_rare_items_and_short_sessions
+from item2vec.sessions.formats import EventFormat
+from item2vec.sessions.options import SessionOptions
+from item2vec.sessions.read import scan_events
+from item2vec.sessions.result import Sessions, Split
+from item2vec.sessions.sessionise import sessionise
+from item2vec.sessions.split import hold_out_last, known_items, restrict_to_known_items, split_at
+from item2vec.sessions.summary import Tally
+from item2vec.sessions.table import EventTable
 
 _EPOCH = datetime(1970, 1, 1)
 

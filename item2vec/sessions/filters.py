@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .options import SessionOptions
-from .summary import Tally
-from .table import EventTable
+from item2vec.sessions.options import SessionOptions
+from item2vec.sessions.summary import Tally
+from item2vec.sessions.table import EventTable
 
 
 def drop_rare_items_and_short_sessions(table: EventTable, options: SessionOptions, tally: Tally) -> EventTable:

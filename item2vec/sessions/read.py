@@ -20,8 +20,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ..corpus import read_lines
-from .formats import EPOCH_UNITS, EventFormat
+from item2vec.data.corpus import read_lines
+from item2vec.sessions.formats import EPOCH_UNITS, EventFormat
 
 #: Rows read from the top of the source to detect the epoch unit or the date-time format.
 TIME_SAMPLE_ROWS = 10_000

@@ -7,11 +7,11 @@ from datetime import datetime
 
 import polars as pl
 
-from .. import config
-from ..corpus import Corpus
-from ..files import write_parquet
-from .summary import Summary
-from .table import EventTable
+from item2vec import config
+from item2vec.data.corpus import Corpus
+from item2vec.data.files import write_parquet
+from item2vec.sessions.summary import Summary
+from item2vec.sessions.table import EventTable
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from . import codes
-from .options import SessionOptions
-from .summary import Tally
-from .table import EventTable
+from item2vec.sessions import codes
+from item2vec.sessions.options import SessionOptions
+from item2vec.sessions.summary import Tally
+from item2vec.sessions.table import EventTable
 
 
 def sessionise(frame: pl.DataFrame, key: str, options: SessionOptions, tally: Tally,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .options import SessionOptions
-from .summary import Tally
-from .table import EventTable
+from item2vec.sessions.options import SessionOptions
+from item2vec.sessions.summary import Tally
+from item2vec.sessions.table import EventTable
 
 
 def split_at(table: EventTable, cutoff_us: int, tally: Tally) -> tuple[EventTable, EventTable]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from .files import atomic_path, write_parquet
+from item2vec.data.files import atomic_path, write_parquet
 
 FORMATS = ("word2vec", "word2vec-binary", "parquet", "npy")
 

@@ -1,4 +1,4 @@
-"""Runs the engine: one compiled call per worker thread per epoch, polled from the main thread.
+"""The training driver: one compiled call per worker thread per epoch, polled from the main thread.
 
 The kernels release the GIL, so worker threads train in parallel (Hogwild) while the main thread
 only watches ``progress`` for the progress bar and calls the user's callback between epochs.
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import Corpus, Vocab
-from .engine.rng import seed_states
-from .engine.sampling import build_alias, keep_thresholds
-from .engine.sgns import train_range
+from item2vec.data.corpus import Corpus, Vocab
+from item2vec.engine._rng import seed_states
+from item2vec.engine._sampling import build_alias, keep_thresholds
+from item2vec.engine._sgns import train_range
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,15 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
             examples = np.zeros(workers, dtype=np.int64)
             started = time.perf_counter()
             failures: list[BaseException] = []
-            threads = [threading.Thread(
-                target=_capture_failure, daemon=True, args=(failures, train_range,
-                      syn0, syn1, corpus.tokens, corpus.offsets, weights, training.remap,
-                      training.thread_bounds[t], training.thread_bounds[t + 1],
-                      training.keep_threshold, training.neg_threshold, training.neg_alias,
-                      sg, window, shrink_windows, whole_sentence, negative,
-                      alpha, min_alpha, epoch * per_epoch, total_words,
-                      done, t, states[t], loss, examples, compute_loss))
+            shared = dict(syn0=syn0, syn1=syn1, tokens=corpus.tokens, offsets=corpus.offsets, weights=weights,
+                          remap=training.remap, keep_threshold=training.keep_threshold,
+                          neg_threshold=training.neg_threshold, neg_alias=training.neg_alias, sg=sg,
+                          window=window, shrink_windows=shrink_windows, whole_sentence=whole_sentence,
+                          negative=negative, alpha=alpha, min_alpha=min_alpha, words_before=epoch * per_epoch,
+                          total_words=total_words, progress=done, loss_out=loss, examples_out=examples,
+                          compute_loss=compute_loss)
+            threads = [threading.Thread(target=_capture_failure, daemon=True, args=(failures, train_range), kwargs=dict(
+                shared, first=training.thread_bounds[t], last=training.thread_bounds[t + 1], thread=t, state=states[t]))
                 for t in range(workers)]
             for thread in threads:
                 thread.start()
@@ -118,11 +119,11 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
     return reports
 
 
-def _capture_failure(failures: list, function, *args) -> None:
+def _capture_failure(failures: list, function, **kwargs) -> None:
     """Run ``function`` in a worker thread, keeping its exception for the main thread (a thread's
     exception would otherwise only be printed, and training would carry on as if it had worked)."""
     try:
-        function(*args)
+        function(**kwargs)
     except BaseException as exc:  # noqa: BLE001  (re-raised on the main thread)
         failures.append(exc)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
+from item2vec import config
 
 _CHUNK = 1 << 22  # tokens per step when counting or remapping, to bound temporary memory
 

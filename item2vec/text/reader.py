@@ -30,9 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
-from .corpus import Corpus
-from .files import atomic_path
+from item2vec import config
+from item2vec.data.corpus import Corpus
+from item2vec.data.files import atomic_path
 
 #: Bytes read per block; big enough that per-block work is negligible, small enough to stream.
 BLOCK_SIZE = 4 << 20

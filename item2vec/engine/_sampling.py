@@ -3,7 +3,7 @@
 import numpy as np
 from numba import njit
 
-from .rng import below, high32, low32, next_u64
+from item2vec.engine._rng import below, high32, low32, next_u64
 
 _TWO32 = 4294967296.0
 

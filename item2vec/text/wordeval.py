@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .model import top_k
-from .text import open_binary
+from item2vec.model import top_k
+from item2vec.text.reader import open_binary
 
 #: Rows of question vectors scored against the vocabulary at once (bounds memory).
 _BATCH = 1024

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from .recommend import DEFAULT_DECAY, DEFAULT_K, DEFAULT_N_LAST, DEFAULT_SCORER, Recommender
+from item2vec.model import Item2Vec
+from item2vec.scoring import Recommender, ScoringOptions
 
 ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 INPUT_COLUMN = "items"
@@ -34,23 +35,15 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
     """Top-k items for each session of a DataFrame, from the model directory artifact ``model``."""
 
     def load_context(self, context):
-        from .model import Item2Vec
-
         self.model = Item2Vec.load(context.artifacts["model"])
-        self.options = dict(context.model_config or {})
+        self.options = ScoringOptions.from_dict(dict(context.model_config or {}))
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         if INPUT_COLUMN not in model_input.columns:
             raise ValueError(f"input needs a column {INPUT_COLUMN!r} of item-id lists, got {list(model_input.columns)}")
-        options = {**self.options, **(params or {})}
+        options = self.options.replace(k=int(params["k"])) if params and "k" in params else self.options
         sessions = [[] if s is None else [str(item) for item in s] for s in model_input[INPUT_COLUMN]]
-        recommender = Recommender(self.model, k=int(options.get("k", DEFAULT_K)),
-                                  scorer=options.get("scorer", DEFAULT_SCORER),
-                                  n_last=int(options.get("n_last", DEFAULT_N_LAST)),
-                                  decay=float(options.get("decay", DEFAULT_DECAY)),
-                                  temperature=options.get("temperature"),
-                                  exclude_seen=bool(options.get("exclude_seen", True)))
-        frame, _ = recommender.recommend(sessions)
+        frame, _ = Recommender(self.model, options).recommend(sessions)
         return rows_per_session(frame, len(sessions)).to_pandas()
 
 
@@ -66,17 +59,15 @@ def rows_per_session(frame: pl.DataFrame, n_sessions: int) -> pl.DataFrame:
         pl.col("fallback").fill_null(False))
 
 
-def log_model(model, name: str = "model", k: int = DEFAULT_K, scorer: str = DEFAULT_SCORER,
-              n_last: int = DEFAULT_N_LAST, decay: float = DEFAULT_DECAY, exclude_seen: bool = True,
-              temperature: float | None = None, registered_model_name: str | None = None):
+def log_model(model: Item2Vec | str | Path, options: ScoringOptions | None = None, name: str = "model",
+              registered_model_name: str | None = None):
     """Log ``model`` (an ``Item2Vec`` or a saved model directory) to the active MLflow run as a
-    pyfunc recommender, with a signature (input ``items``: list of strings; params ``k``) and an
-    input example; returns MLflow's ``ModelInfo``."""
+    pyfunc recommender scoring with ``options`` (default ``ScoringOptions()``), with a signature
+    (input ``items``: list of strings; params ``k``) and an input example; returns MLflow's
+    ``ModelInfo``."""
     from mlflow.models import infer_signature
 
-    from .model import Item2Vec
-
-    config = dict(k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature, exclude_seen=exclude_seen)
+    options = options or ScoringOptions()
     with tempfile.TemporaryDirectory() as scratch:
         if isinstance(model, Item2Vec):
             directory = Path(scratch) / "item2vec_model"
@@ -84,15 +75,15 @@ def log_model(model, name: str = "model", k: int = DEFAULT_K, scorer: str = DEFA
         else:
             directory = Path(model)
             model = Item2Vec.load(directory)
-        Recommender(model, k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature)  # fail early on bad options
+        Recommender(model, options)  # fail early: k above the catalogue
         example = pd.DataFrame({INPUT_COLUMN: [list(model.index_to_key[:3]), list(model.index_to_key[3:4])]})
         python_model = SessionRecommender()
-        python_model.model, python_model.options = model, config
+        python_model.model, python_model.options = model, options
         output = python_model.predict(None, example)
-        signature = infer_signature(example, output, params={"k": k})
+        signature = infer_signature(example, output, params={"k": options.k})
         return mlflow.pyfunc.log_model(
             name=name, python_model=str(ENTRY), artifacts={"model": str(directory)},
-            model_config=config, signature=signature, input_example=example,
+            model_config=options.as_dict(), signature=signature, input_example=example,
             pip_requirements=_requirements(), registered_model_name=registered_model_name)
 
 

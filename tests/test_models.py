@@ -1,4 +1,4 @@
-"""Every model honours one contract (shared checks, as implicit's test mixin does), and each
+"""Every model honours one contract (``tests/contracts.py``, as implicit's test mixin), and each
 baseline scores prefixes the way its definition says (against naive references and implicit)."""
 
 from __future__ import annotations
@@ -7,10 +7,47 @@ import numpy as np
 import pytest
 
 import naive
-from item2vec.baselines import (ALS, BPR, ItemKNN, Item2VecRecommender, ModelSpec, Popularity, make_model,
-                                parse_baselines)
-from item2vec.corpus import Corpus
-from item2vec.evaluate import NextItemTask, evaluate_models, split_last_sessions
+from contracts import NextItemModelContract
+from item2vec.data.corpus import Corpus
+from item2vec.evaluation import ModelSpec, NextItemTask, evaluate_models, make_model, parse_baselines
+from item2vec.evaluation.models import ALS, BPR, MODELS, Item2VecRecommender, ItemKNN, Popularity
+from item2vec.evaluation.protocols import split_last_sessions
+from item2vec.scoring import ScoringOptions, encode_sessions, recommend_top_k
+
+
+class TestPopularity(NextItemModelContract):
+    def make(self):
+        return Popularity()
+
+
+class TestItemKNN(NextItemModelContract):
+    def make(self):
+        return ItemKNN(K=50, threads=1)
+
+
+class TestItemKNNBM25(NextItemModelContract):
+    def make(self):
+        return ItemKNN(K=50, similarity="bm25", threads=1)
+
+
+class TestALS(NextItemModelContract):
+    def make(self):
+        return ALS(factors=16, iterations=5, threads=1)
+
+
+class TestBPR(NextItemModelContract):
+    def make(self):
+        return BPR(factors=16, iterations=100, learning_rate=0.05, threads=1)
+
+
+class TestItem2Vec(NextItemModelContract):
+    def make(self):
+        return Item2VecRecommender(vector_size=16, epochs=3, min_count=1, workers=1, window=2)
+
+
+def test_every_registered_model_has_a_contract_class():
+    tested = {cls().make().name for cls in NextItemModelContract.__subclasses__()}
+    assert tested == set(MODELS)
 
 
 @pytest.fixture(scope="module")
@@ -20,42 +57,11 @@ def data(synthetic):
     return train, NextItemTask.from_sessions(held, train.vocab, name="held-out")
 
 
-FACTORIES = {
-    "pop": lambda: Popularity(),
-    "itemknn": lambda: ItemKNN(K=50, threads=1),
-    "als": lambda: ALS(factors=16, iterations=5, threads=1),
-    "bpr": lambda: BPR(factors=16, iterations=100, learning_rate=0.05, threads=1),
-    "item2vec": lambda: Item2VecRecommender(vector_size=16, epochs=3, min_count=1, workers=1, window=2),
-}
-
-
 @pytest.fixture(scope="module")
 def fitted(data):
     train, _ = data
-    return {name: factory().fit(train) for name, factory in FACTORIES.items()}
-
-
-# ---- the contract every model honours -----------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", list(FACTORIES))
-@pytest.mark.parametrize("exclude_seen", [False, True])
-def test_contract(fitted, data, name, exclude_seen):
-    train, task = data
-    model = fitted[name]
-    for option in model.scoring_options:
-        top = model.recommend(task, 10, exclude_seen=exclude_seen, **option)
-        assert top.shape == (len(task), 10) and top.dtype == np.int32
-        assert top.min() >= 0 and top.max() < len(train.vocab)
-        assert all(len(set(row)) == 10 for row in top.tolist())  # no item twice in a list
-        prefixes = np.split(task.items, task.offsets[1:-1])
-        if exclude_seen:
-            assert not any(set(row) & set(p.tolist()) for row, p in zip(top.tolist(), prefixes))
-        empty = np.flatnonzero(task.lengths == 0)
-        for row in empty:  # no known item: the most popular
-            assert top[row].tolist() == list(range(10))
-    with pytest.raises(ValueError, match="catalogue size"):
-        model.recommend(task, len(train.vocab) + 1)
+    return {cls().make().name: cls().make().fit(train) for cls in (TestPopularity, TestItemKNN, TestALS, TestBPR,
+                                                                  TestItem2Vec)}
 
 
 @pytest.mark.parametrize("name", ["itemknn", "als", "bpr", "item2vec"])
@@ -150,14 +156,13 @@ def test_bpr_user_is_the_mean_item_factor_with_bias():
 
 
 def test_item2vec_row_is_recommend_top_k_in_catalogue_ids(data):
-    """The adapter adds nothing: recommend.recommend_top_k's rows, mapped to catalogue ids by key."""
-    from item2vec.recommend import encode_sessions, recommend_top_k
-
+    """The adapter adds nothing: scoring.recommend_top_k's rows, mapped to catalogue ids by key."""
     train, task = data
     wrapped = Item2VecRecommender(vector_size=16, epochs=2, min_count=20, workers=1).fit(train)
     model = wrapped.model_
     assert len(model) < len(train.vocab)  # min_count dropped items: the row order differs
-    rows, _ = recommend_top_k(model, encode_sessions(model, task.prefix_keys()), 5, "last", 1, 1.0, True)
+    rows, _ = recommend_top_k(model, encode_sessions(model, task.prefix_keys()),
+                              ScoringOptions(k=5, scorer="last", n_last=1, decay=1.0, exclude_seen=True))
     expected = [[train.vocab.key_to_index[model.index_to_key[r]] for r in row] for row in rows.tolist()]
     assert wrapped.recommend(task, 5, exclude_seen=True, scorer="last").tolist() == expected
 
@@ -174,7 +179,7 @@ def test_model_names_and_specs():
     with pytest.raises(ValueError, match="window must be"):
         make_model("item2vec", {"window": 0})
     with pytest.raises(ValueError, match="unknown item-kNN similarity"):
-        ItemKNN(similarity="jaccard").fit(_tiny()[0])
+        ItemKNN(similarity="jaccard")
     spec = ModelSpec("als", {"factors": 8}, {"exclude_seen": True})
     assert ModelSpec.from_dict(spec.as_dict()) == ModelSpec("als", {"factors": 8}, {"exclude_seen": True}, "als")
     with pytest.raises(ValueError, match="needs 'kind'"):

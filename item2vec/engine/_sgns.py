@@ -13,8 +13,8 @@ once per centre word instead of once per pair. The objective is unchanged.
 import numpy as np
 from numba import njit
 
-from .rng import high32, low32, below, next_u64
-from .sampling import draw
+from item2vec.engine._rng import high32, low32, below, next_u64
+from item2vec.engine._sampling import draw
 
 # How many words a thread processes between publications of its progress to other threads.
 _PROGRESS_EVERY = 1024
@@ -74,11 +74,28 @@ def train_range(syn0, syn1, tokens, offsets, weights, remap, first, last,
                 sg, window, shrink_windows, whole_sentence, negative,
                 alpha, min_alpha, words_before, total_words,
                 progress, thread, state, loss_out, examples_out, compute_loss):
-    """Train on sentences ``first..last-1``. Corpus ids go through ``remap`` to rows of
-    ``syn0``/``syn1``; ids mapped to -1 (pruned by ``min_count``) are dropped before windowing.
-    ``words_before`` counts the (kept) words all threads processed in earlier epochs and
-    ``total_words`` those of the whole run: the learning rate falls linearly from ``alpha`` to
-    ``min_alpha`` over that span."""
+    """Train on sentences ``first..last-1`` (called by name from ``training.run``).
+
+    syn0, syn1: float32 ``(rows, d)`` input and output vectors, updated in place (Hogwild).
+    tokens, offsets: the corpus (int32 corpus ids; int64 sentence bounds).
+    weights: float32 per-token weight scaling the step of its centre (empty: all 1).
+    remap: int32 corpus id -> row of ``syn0``, -1 if pruned by ``min_count`` (dropped before windowing).
+    first, last: this thread's sentences.
+    keep_threshold: int64 per row; a token is kept when a uniform 32-bit draw is below it (subsampling).
+    neg_threshold, neg_alias: the alias table of the noise distribution (``_sampling.build_alias``).
+    sg: skip-gram (True) or CBOW. window: maximum distance of a context item.
+    shrink_windows: draw each centre's window uniformly from 1..window, as word2vec does.
+    whole_sentence: every other item of the sentence is context (ignores ``window``).
+    negative: noise items per positive example.
+    alpha, min_alpha, words_before, total_words: the learning rate falls linearly from ``alpha``
+    to ``min_alpha`` over ``total_words``; ``words_before`` were processed by all threads in
+    earlier epochs.
+    progress: int64 per thread, this epoch's words, published every ``_PROGRESS_EVERY``.
+    thread: this thread's index into ``progress``, ``loss_out`` and ``examples_out``.
+    state: this thread's RNG state (``_rng.seed_states``).
+    loss_out, examples_out: per-thread sums, added to at the end.
+    compute_loss: sum the logistic loss (costs a log per example).
+    """
     d = syn0.shape[1]
     has_weights = len(weights) > 0
     max_len = 0

@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .corpus import read_lines
+from item2vec.data.corpus import read_lines
 
 #: The list column used when a Parquet file has several (``item2vec sessions`` also writes ``weights``).
 ITEMS_COLUMN = "items"
@@ -58,7 +58,7 @@ def event_histories(source, fmt, options, per: str = "user") -> tuple[pl.Series,
     ``(ids, sessions, summary lines)``. ``per="user"`` joins each user's sessions in time order
     into one history (id: the user id), ``per="session"`` keeps them apart (id: the session's
     position in time order, as in the sessions Parquet file)."""
-    from .sessions import sessionize
+    from item2vec.sessions import sessionize
 
     if per not in ("user", "session"):
         raise ValueError(f"per must be 'user' or 'session', got {per!r}")

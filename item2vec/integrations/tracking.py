@@ -16,6 +16,9 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+from item2vec.evaluation.harness import Hooks
+from item2vec.evaluation.report import markdown_table
+
 DEFAULT_URI = "sqlite:///mlruns/mlflow.db"
 DEFAULT_EXPERIMENT = "item2vec"
 
@@ -159,7 +162,7 @@ class Tracker:
             self._call(lambda c: c.log_artifacts(run_id, str(directory), artifact_path))
 
     def log_model(self, model, artifact_path: str = "model") -> None:
-        """Save an ``Item2Vec`` and log its directory (readable with ``Item2Vec.load``)."""
+        """Save a model (anything with ``save(directory)``: an ``Item2Vec``) and log its directory."""
         if not (self.enabled and self.run_id):
             return
         with tempfile.TemporaryDirectory() as tmp:
@@ -169,8 +172,6 @@ class Tracker:
     def log_evaluation(self, evaluation, prefix: str = "test") -> None:
         """Metrics per model (``{prefix}/{model}/HR_at_20``), the comparison table as CSV and
         Markdown, and the plot of recall@k against k for every model."""
-        from .evaluate import markdown_table
-
         if not (self.enabled and self.run_id):
             return
         for name, values in evaluation.metrics.items():
@@ -187,6 +188,52 @@ class Tracker:
         import matplotlib.pyplot as plt
 
         plt.close(figure)
+
+
+class TrackingHooks(Hooks):
+    """The harness' and the tuning's hooks, recorded in MLflow by ``tracker``: a run per scope,
+    each fit's parameters and seconds, per-epoch training logs and the saved model of models that
+    have them, each trial's validation metrics, the test comparison."""
+
+    def __init__(self, tracker: Tracker):
+        self.tracker = tracker
+
+    def run(self, name, tags=None):
+        return self.tracker.run(name, tags)
+
+    def on_params(self, params):
+        self.tracker.log_params(params)
+
+    def on_fit(self, name, model, seconds):
+        self.tracker.log_params(model.get_params(), prefix=f"{name}.")
+        self.tracker.log_metrics({f"{name}/fit_seconds": seconds})
+        self._log_training(model, f"{model.name}_model")
+
+    def on_trial(self, trial, model):
+        scoring, metrics = trial.best
+        self.tracker.log_params({**model.get_params(), "best_scoring": scoring})
+        self.tracker.log_metrics({"fit_seconds": trial.fit_seconds})
+        self.tracker.log_metrics(metrics, prefix="val/")
+        for variant, values in trial.variants:
+            tag = ",".join(f"{k}={v}" for k, v in variant.items())
+            self.tracker.log_metrics({trial.select: values[trial.select]}, prefix=f"val_variant/{tag}/")
+        self._log_training(model)
+
+    def on_tuning(self, report):
+        self.tracker.log_params({f"best.{name}": spec.as_dict() for name, spec in report.best.items()})
+        self.tracker.log_metrics({f"{name}/fit_seconds_total": sum(t.fit_seconds for t in trials)
+                                  for name, trials in report.trials.items()}, prefix="budget/")
+
+    def on_evaluation(self, evaluation):
+        self.tracker.log_evaluation(evaluation)
+
+    def _log_training(self, model, artifact_path: str | None = None) -> None:
+        """Per-epoch records (models that keep them) and, given ``artifact_path``, the saved model
+        (models that can save themselves)."""
+        if model.training_log():
+            self.tracker.log_training_log(model.training_log())
+        if artifact_path is not None and hasattr(model, "save"):
+            self.tracker.log_model(model, artifact_path)
 
 
 def recall_plot(evaluation):

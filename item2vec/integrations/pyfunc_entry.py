@@ -2,6 +2,6 @@
 
 import mlflow
 
-from item2vec.pyfunc import SessionRecommender
+from item2vec.integrations.pyfunc import SessionRecommender
 
 mlflow.models.set_model(SessionRecommender())

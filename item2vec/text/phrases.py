@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .corpus import Corpus
+from item2vec.data.corpus import Corpus
 
 #: word2phrase.c's defaults.
 THRESHOLD = 100.0

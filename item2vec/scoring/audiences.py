@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from .topk import max_inner
+from item2vec import config
+from item2vec.engine.topk import max_inner
 
-DEFAULT_HALF_LIFE_DAYS = 30.0
+DEFAULT_HALF_LIFE_DAYS = config.HALF_LIFE_DAYS
 METHODS = ("centroid", "max")
 
 
@@ -103,7 +104,7 @@ def user_vectors_from_log(model, source, fmt, event_types: Iterable[str] | None 
     """``user_vectors`` of an event log read exactly as ``item2vec sessions`` reads it (``fmt``:
     file formats, presets, column mapping, timestamp parsing), optionally keeping only
     ``event_types``."""
-    from .sessions.read import scan_events
+    from item2vec.sessions.read import scan_events
 
     if fmt.user is None:
         raise ValueError("user vectors need a user column (--user-col)")

@@ -1,0 +1,81 @@
+"""``ScoringOptions``: how a trained model turns a session into its top ``k``, validated once.
+
+Serving (``Recommender``, ``item2vec recommend``, the MLflow model) and evaluation (the item2vec
+adapter of the harness) read the same frozen object; they differ only in the ``exclude_seen``
+default each one states: ``config.SERVING_EXCLUDE_SEEN`` (True) and
+``config.EVALUATION_EXCLUDE_SEEN`` (False, repeats are common next items).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from item2vec import config
+
+
+def _positive_int(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """``k`` items per session from ``scorer`` (a name in ``scoring.SCORERS``) over the last
+    ``n_last`` known items, the one ``a`` steps before the end weighted ``decay**a``;
+    ``temperature`` (mixture scorers only; None = the scorer's default) sets how sharply weight
+    falls with distance; ``exclude_seen`` drops the session's own items."""
+
+    k: int = config.K
+    scorer: str = config.SCORER
+    n_last: int = config.N_LAST
+    decay: float = config.DECAY
+    temperature: float | None = None
+    exclude_seen: bool = config.SERVING_EXCLUDE_SEEN
+
+    def __post_init__(self):
+        from item2vec.scoring.scorers import get_scorer
+
+        scorer = get_scorer(self.scorer)  # raises on an unknown name
+        if not _positive_int(self.k):
+            raise ValueError(f"k must be a positive integer, got {self.k!r}")
+        if not _positive_int(self.n_last):
+            raise ValueError(f"n_last must be a positive integer, got {self.n_last!r}")
+        if isinstance(self.decay, bool) or not isinstance(self.decay, (int, float)) or not 0 < self.decay <= 1:
+            raise ValueError(f"decay must lie in (0, 1], got {self.decay!r}")
+        if self.temperature is not None and not (
+                isinstance(self.temperature, (int, float)) and not isinstance(self.temperature, bool)
+                and self.temperature > 0 and math.isfinite(self.temperature)):
+            raise ValueError(f"temperature must be > 0 (and finite), got {self.temperature!r}")
+        if not isinstance(self.exclude_seen, (bool, np.bool_)):
+            raise ValueError(f"exclude_seen must be true or false, got {self.exclude_seen!r}")
+        object.__setattr__(self, "k", int(self.k))
+        object.__setattr__(self, "n_last", int(self.n_last))
+        object.__setattr__(self, "decay", float(self.decay))
+        object.__setattr__(self, "exclude_seen", bool(self.exclude_seen))
+        if self.temperature is None:
+            object.__setattr__(self, "temperature", scorer.default_temperature())
+        else:
+            object.__setattr__(self, "temperature", float(self.temperature))
+
+    def replace(self, **changes) -> "ScoringOptions":
+        """A copy with ``changes`` (validated again); ``temperature`` returns to the new scorer's
+        default when only the scorer changes."""
+        if "scorer" in changes and "temperature" not in changes:
+            changes["temperature"] = None
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, options: dict, **defaults) -> "ScoringOptions":
+        """Options from a plain dict (a JSON config, MLflow's model config), naming any unknown key;
+        ``defaults`` fill what ``options`` leaves out."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ValueError(f"unknown scoring option {unknown[0]!r}; scoring options are {', '.join(sorted(known))}")
+        return cls(**{**defaults, **options})

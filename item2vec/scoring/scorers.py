@@ -1,0 +1,220 @@
+"""The scorers: each turns encoded sessions into top-k item rows, registered by name.
+
+- ``last``: cosine similarity to the session's last known item.
+- ``mean``: cosine to a recency-weighted mean of the last ``n_last`` known items' unit vectors
+  (the most recent has weight 1, the one before ``decay``, then ``decay**2``...).
+- ``sequence``: the skip-gram's own prediction of the next item: the same recency-weighted mean of
+  the *input* vectors dotted with every item's *output* vector.
+- ``neighbours``: item2vec similarity used the way item-kNN uses co-occurrence: a recency-weighted
+  mixture over the last ``n_last`` items ``p`` of ``exp((cos(p, c) - 1) / temperature)``, each
+  item ``p`` reaching its ``config.NEIGHBOURS`` nearest items (itself included, so a session's
+  own items rank high unless excluded: repeats are common next items).
+- ``mixture``: a recency-weighted mixture of the last ``n_last`` items' next-item distributions:
+  item ``p`` repeats with the probability measured in the training sessions (the model's
+  ``repeat_share_``), else moves to one of its ``config.NEIGHBOURS`` best successors ``c`` with
+  probability ``softmax(input(p) . output(c) / temperature)``. Unlike ``sequence`` (one prediction
+  from the mean of the prefix), a candidate likely after *any* recent item scores high.
+
+For the two mixtures the score is the mixture's log; items no neighbour list reaches rank after,
+by popularity, with score ``-inf``.
+
+A new scorer is one subclass of ``QueryScorer`` (one query vector per session) or ``GraphScorer``
+(a mixture over per-item neighbour lists), decorated with ``@register``, plus its tests.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from item2vec import config
+from item2vec.engine.topk import top_k_inner, top_k_sparse
+from item2vec.scoring.encode import EncodedSessions
+from item2vec.scoring.weighting import recency_matrix
+
+SCORERS: dict[str, type["Scorer"]] = {}
+
+
+def register(cls: type["Scorer"]) -> type["Scorer"]:
+    """Class decorator: make ``cls`` available as ``ScoringOptions(scorer=cls.name)``."""
+    SCORERS[cls.name] = cls
+    return cls
+
+
+def get_scorer(name: str) -> "Scorer":
+    if name not in SCORERS:
+        raise ValueError(f"unknown scorer {name!r}; choose one of {', '.join(SCORERS)}")
+    return SCORERS[name]()
+
+
+class Scorer:
+    """Ranks a model's items for sessions. ``temperature_setting`` names the ``config`` entry of
+    the scorer's default temperature (None: the scorer has no temperature)."""
+
+    name: ClassVar[str]
+    temperature_setting: ClassVar[str | None] = None
+
+    @classmethod
+    def default_temperature(cls) -> float | None:
+        return getattr(config, cls.temperature_setting) if cls.temperature_setting else None
+
+    def top_k(self, model, encoded: EncodedSessions, options, allowed: np.ndarray | None,
+              workers: int | None, top_items: np.ndarray, top_scores: np.ndarray) -> None:
+        """Fill ``top_items``/``top_scores`` (``(sessions, options.k)``), best first."""
+        raise NotImplementedError
+
+
+class QueryScorer(Scorer):
+    """One query vector per session, scored against one item matrix by exact top-k search."""
+
+    def recent(self, options) -> int:
+        return options.n_last
+
+    def source(self, model) -> np.ndarray:
+        """The vectors a session's items contribute to its query."""
+        return np.asarray(model.unit_vectors)
+
+    def finish(self, model, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The final queries and the item matrix: cosine to the normalised mean by default."""
+        norms = np.linalg.norm(queries, axis=1, keepdims=True)
+        return queries / np.maximum(norms, 1e-12), np.asarray(model.unit_vectors)
+
+    def query_vectors(self, model, encoded: EncodedSessions, options) -> tuple[np.ndarray, np.ndarray]:
+        """``(queries, item_matrix)`` with ``scores = queries @ item_matrix.T``; empty sessions
+        get a zero query."""
+        source = self.source(model)
+        queries = np.zeros((len(encoded), source.shape[1]), dtype=np.float32)
+        ends = encoded.offsets[1:]
+        for age in range(self.recent(options)):
+            position = ends - 1 - age
+            present = position >= encoded.offsets[:-1]
+            if not present.any():
+                break
+            queries[present] += np.float32(options.decay ** age) * source[encoded.items[position[present]]]
+        return self.finish(model, queries)
+
+    def top_k(self, model, encoded, options, allowed, workers, top_items, top_scores):
+        for start in range(0, len(encoded), config.BATCH_SIZE):
+            stop = min(start + config.BATCH_SIZE, len(encoded))
+            chunk = encoded.slice(start, stop)
+            queries, matrix = self.query_vectors(model, chunk, options)
+            top_items[start:stop], top_scores[start:stop] = top_k_inner(
+                queries, matrix, options.k, exclude=(chunk.items, chunk.offsets) if options.exclude_seen else None,
+                allowed=allowed, workers=workers)
+
+
+@register
+class Last(QueryScorer):
+    name = "last"
+
+    def recent(self, options) -> int:
+        return 1
+
+
+@register
+class Mean(QueryScorer):
+    name = "mean"
+
+
+@register
+class Sequence(QueryScorer):
+    name = "sequence"
+
+    def source(self, model):
+        return np.asarray(model.vectors)
+
+    def finish(self, model, queries):
+        return queries, np.asarray(model.output_vectors_)
+
+
+class GraphScorer(Scorer):
+    """A recency-weighted mixture over the last ``n_last`` items of per-item neighbour lists,
+    computed once for every item the sessions use; sessions are then scored in sparse batches."""
+
+    def neighbour_lists(self, model, items: np.ndarray, temperature: float,
+                        workers: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, weights)``, one row per vocabulary row in ``items``."""
+        raise NotImplementedError
+
+    def top_k(self, model, encoded, options, allowed, workers, top_items, top_scores):
+        weights = recency_matrix(encoded.items, encoded.offsets, len(model), options.decay, options.n_last)
+        graph = NeighbourGraph(model, self, weights.indices, options.temperature, workers)
+        for start in range(0, len(encoded), config.NEIGHBOUR_BATCH_SIZE):
+            stop = min(start + config.NEIGHBOUR_BATCH_SIZE, len(encoded))
+            chunk = encoded.slice(start, stop)
+            top_k_sparse(graph.scores(weights[start:stop]), top_items[start:stop], top_scores[start:stop],
+                         exclude=(chunk.items, chunk.offsets) if options.exclude_seen else None, allowed=allowed)
+
+
+@register
+class Neighbours(GraphScorer):
+    name = "neighbours"
+    temperature_setting = "NEIGHBOURS_TEMPERATURE"
+
+    def neighbour_lists(self, model, items, temperature, workers):
+        unit = np.asarray(model.unit_vectors)
+        ids, scores = top_k_inner(unit[items], unit, min(config.NEIGHBOURS, len(unit)), workers=workers)
+        # a cosine of 1 (the item itself) weighs 1; cosines never exceed 1, so exp cannot overflow
+        return ids, np.exp((scores.astype(np.float64) - 1.0) / temperature)
+
+
+@register
+class Mixture(GraphScorer):
+    name = "mixture"
+    temperature_setting = "MIXTURE_TEMPERATURE"
+
+    def neighbour_lists(self, model, items, temperature, workers):
+        """Each item's next-item distribution: the model's repeat share on itself (repeats are
+        common next items, and training rarely pairs an item with itself), the rest on its best
+        successors by ``softmax(input(p) . output(c) / temperature)``."""
+        repeat = config.REPEAT_SHARE if model.repeat_share_ is None else model.repeat_share_
+        inputs, outputs = np.asarray(model.vectors), np.asarray(model.output_vectors_)
+        own_ids = items[:, None]
+        n_successors = min(config.NEIGHBOURS, len(outputs) - 1)
+        if n_successors == 0:
+            return own_ids, np.ones(own_ids.shape)
+        own = (items, np.arange(len(items) + 1))
+        ids, scores = top_k_inner(inputs[items], outputs, n_successors, exclude=own, workers=workers)
+        logits = scores.astype(np.float64) / temperature
+        successors = np.exp(logits - logits[:, :1])  # best first: the row maximum is column 0
+        successors *= (1.0 - repeat) / successors.sum(axis=1, keepdims=True)
+        return np.hstack([ids, own_ids]), np.hstack([successors, np.full(own_ids.shape, repeat)])
+
+
+class NeighbourGraph:
+    """A graph scorer's item-item weights for the items some session uses, as a sparse matrix."""
+
+    def __init__(self, model, scorer: GraphScorer, items: np.ndarray, temperature: float,
+                 workers: int | None = None):
+        from scipy.sparse import csr_matrix
+
+        self.items = np.unique(items)  # vocabulary rows that have a neighbour list (sorted)
+        ids, weights = scorer.neighbour_lists(model, self.items, temperature, workers)
+        width = ids.shape[1]
+        indptr = np.arange(0, len(self.items) * width + 1, width, dtype=np.int64)
+        self.matrix = csr_matrix((weights.astype(np.float32).ravel(), ids.ravel(), indptr),
+                                 shape=(len(self.items), len(model)))
+        self.matrix.sort_indices()
+
+    def scores(self, weights):
+        """``log(weights @ neighbour weights)``: sessions x vocabulary, sparse (CSR, sorted)."""
+        from scipy.sparse import csr_matrix
+
+        weights = weights.tocoo()
+        used = np.searchsorted(self.items, weights.col)
+        compact = csr_matrix((weights.data, (weights.row, used)), shape=(weights.shape[0], len(self.items)))
+        mixture = (compact @ self.matrix).tocsr()
+        mixture.eliminate_zeros()  # underflowed weights: unreached, like items no list holds
+        mixture.sort_indices()
+        mixture.data = np.log(mixture.data, dtype=np.float32)
+        return mixture
+
+
+def query_vectors(model, encoded: EncodedSessions, options) -> tuple[np.ndarray, np.ndarray]:
+    """One query vector per session and the item matrix to score it against (``QueryScorer``s
+    only: the graph scorers mix one prediction per item and have no single query vector)."""
+    scorer = get_scorer(options.scorer)
+    if not isinstance(scorer, QueryScorer):
+        raise ValueError(f"the {options.scorer!r} scorer mixes one prediction per item; it has no single query vector")
+    return scorer.query_vectors(model, encoded, options)
