@@ -1,11 +1,12 @@
 # The README's two commands: `make demo` and `make test`. Each creates .venv, installs what it
-# needs into it (the demo: the runtime; the tests: also pytest, gensim, pandas and pyspark), runs.
+# needs into it (the demo: the runtime; the tests: also pytest, gensim, pandas, pyspark and ruff), runs.
+# `make lint` (ruff check + format check) and `make fast` (the tests not marked slow) share the test venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: demo test bench clean
+.PHONY: demo test fast lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,17 @@ demo: $(VENV)/.runtime
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q
+
+fast: $(VENV)/.test
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 bench: $(VENV)/.test
 	$(BIN)/python pipelines/bench_engine.py

@@ -32,8 +32,15 @@ MAX_SENTENCE_LENGTH = 10_000
 #: and whole-session context won the searches on all three datasets; half window, half session
 #: context (``both_contexts``) lifted Diginetica's validation HR@20 from 0.486 (session) and 0.482
 #: (window) to 0.51.
-CLICK_PRESET = {"min_count": 1, "window": 1, "sample": 1e-4, "epochs": 500, "ns_exponent": 0.0,
-                "both_contexts": True, "vector_size": 200}
+CLICK_PRESET = {
+    "min_count": 1,
+    "window": 1,
+    "sample": 1e-4,
+    "epochs": 500,
+    "ns_exponent": 0.0,
+    "both_contexts": True,
+    "vector_size": 200,
+}
 
 #: On-disk model format version; ``Item2Vec.load`` refuses other versions with a clear error.
 MODEL_FORMAT_VERSION = 1

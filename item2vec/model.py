@@ -16,9 +16,25 @@ from item2vec import config
 from item2vec.data.corpus import Corpus, Vocab
 from item2vec.engine.training import EpochReport, plan, run
 
-_HYPERPARAMETERS = ("vector_size", "window", "negative", "ns_exponent", "sample", "min_count",
-                    "max_final_vocab", "epochs", "alpha", "min_alpha", "sg", "shrink_windows",
-                    "whole_sentence", "both_contexts", "workers", "seed", "compute_loss")
+_HYPERPARAMETERS = (
+    "vector_size",
+    "window",
+    "negative",
+    "ns_exponent",
+    "sample",
+    "min_count",
+    "max_final_vocab",
+    "epochs",
+    "alpha",
+    "min_alpha",
+    "sg",
+    "shrink_windows",
+    "whole_sentence",
+    "both_contexts",
+    "workers",
+    "seed",
+    "compute_loss",
+)
 
 
 class Item2Vec:
@@ -38,15 +54,26 @@ class Item2Vec:
     scorer's share of repeats).
     """
 
-    def __init__(self, vector_size: int = config.VECTOR_SIZE, window: int = config.WINDOW,
-                 negative: int = config.NEGATIVE, ns_exponent: float = config.NS_EXPONENT,
-                 sample: float = config.SAMPLE, min_count: int = config.MIN_COUNT,
-                 max_final_vocab: int | None = config.MAX_FINAL_VOCAB, epochs: int = config.EPOCHS,
-                 alpha: float = config.ALPHA, min_alpha: float = config.MIN_ALPHA, sg: bool = config.SG,
-                 shrink_windows: bool = config.SHRINK_WINDOWS,
-                 whole_sentence: bool = config.WHOLE_SENTENCE, both_contexts: bool = config.BOTH_CONTEXTS,
-                 workers: int | None = config.WORKERS,
-                 seed: int = config.SEED, compute_loss: bool = config.COMPUTE_LOSS):
+    def __init__(
+        self,
+        vector_size: int = config.VECTOR_SIZE,
+        window: int = config.WINDOW,
+        negative: int = config.NEGATIVE,
+        ns_exponent: float = config.NS_EXPONENT,
+        sample: float = config.SAMPLE,
+        min_count: int = config.MIN_COUNT,
+        max_final_vocab: int | None = config.MAX_FINAL_VOCAB,
+        epochs: int = config.EPOCHS,
+        alpha: float = config.ALPHA,
+        min_alpha: float = config.MIN_ALPHA,
+        sg: bool = config.SG,
+        shrink_windows: bool = config.SHRINK_WINDOWS,
+        whole_sentence: bool = config.WHOLE_SENTENCE,
+        both_contexts: bool = config.BOTH_CONTEXTS,
+        workers: int | None = config.WORKERS,
+        seed: int = config.SEED,
+        compute_loss: bool = config.COMPUTE_LOSS,
+    ):
         self.vector_size = vector_size
         self.window = window
         self.negative = negative
@@ -74,8 +101,12 @@ class Item2Vec:
 
     # ---- training -----------------------------------------------------------------------------
 
-    def fit(self, corpus: Corpus | Iterable[Sequence], callback: Callable[[EpochReport], object] | None = None,
-            progress: bool = False) -> "Item2Vec":
+    def fit(
+        self,
+        corpus: Corpus | Iterable[Sequence],
+        callback: Callable[[EpochReport], object] | None = None,
+        progress: bool = False,
+    ) -> Item2Vec:
         """Learn vectors from a ``Corpus`` or an iterable of token lists; returns ``self``.
 
         ``callback(report)`` runs on the calling thread after every epoch with the epoch's loss
@@ -88,8 +119,10 @@ class Item2Vec:
             raise ValueError("the corpus is empty: no sentence has any token")
         vocab, remap = corpus.vocab.prune(self.min_count, self.max_final_vocab)
         if len(vocab) == 0:
-            raise ValueError(f"min_count={self.min_count} removed every item (the most frequent "
-                             f"occurs {int(corpus.vocab.counts[0])} times); lower min_count")
+            raise ValueError(
+                f"min_count={self.min_count} removed every item (the most frequent "
+                f"occurs {int(corpus.vocab.counts[0])} times); lower min_count"
+            )
         workers = self.workers or os.cpu_count() or 1
         training = plan(corpus, vocab, remap, self.sample, self.ns_exponent, workers)
         if self.both_contexts:
@@ -103,12 +136,24 @@ class Item2Vec:
             rng = np.random.default_rng(seed)
             syn0 = (rng.random((len(vocab), size), dtype=np.float32) * 2 - 1) / np.float32(size)
             syn1 = np.zeros_like(syn0)
-            reports = run(syn0, syn1, corpus, training,
-                          sg=bool(self.sg), window=int(self.window), shrink_windows=bool(self.shrink_windows),
-                          whole_sentence=whole_sentence, negative=int(self.negative),
-                          alpha=float(self.alpha), min_alpha=float(self.min_alpha), epochs=int(self.epochs),
-                          seed=int(seed), compute_loss=bool(self.compute_loss),
-                          callback=callback, progress=progress)
+            reports = run(
+                syn0,
+                syn1,
+                corpus,
+                training,
+                sg=bool(self.sg),
+                window=int(self.window),
+                shrink_windows=bool(self.shrink_windows),
+                whole_sentence=whole_sentence,
+                negative=int(self.negative),
+                alpha=float(self.alpha),
+                min_alpha=float(self.min_alpha),
+                epochs=int(self.epochs),
+                seed=int(seed),
+                compute_loss=bool(self.compute_loss),
+                callback=callback,
+                progress=progress,
+            )
             inputs.append(syn0)
             outputs.append(syn1)
             log += [_report_dict(r, context) for r in reports]
@@ -128,14 +173,17 @@ class Item2Vec:
 
         integer("vector_size", 2 if self.both_contexts else 1)
         if self.both_contexts and self.whole_sentence:
-            raise ValueError("both_contexts already trains half of each vector on whole sessions; "
-                             "leave whole_sentence off")
+            raise ValueError(
+                "both_contexts already trains half of each vector on whole sessions; leave whole_sentence off"
+            )
         integer("window", 1)
         integer("min_count", 1)
         integer("epochs", 1)
         if isinstance(self.negative, bool) or not isinstance(self.negative, (int, np.integer)) or self.negative < 1:
-            raise ValueError(f"negative must be an integer >= 1 (negative sampling is the only "
-                             f"training objective), got {self.negative!r}")
+            raise ValueError(
+                f"negative must be an integer >= 1 (negative sampling is the only "
+                f"training objective), got {self.negative!r}"
+            )
         if self.max_final_vocab is not None:
             integer("max_final_vocab", 1)
         if self.workers is not None:
@@ -223,8 +271,13 @@ class Item2Vec:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         try:
-            meta = {"format_version": config.MODEL_FORMAT_VERSION, "params": self.get_params(),
-                    "n_items": len(self), "repeat_share": self.repeat_share_, "training_log": self.training_log_}
+            meta = {
+                "format_version": config.MODEL_FORMAT_VERSION,
+                "params": self.get_params(),
+                "n_items": len(self),
+                "repeat_share": self.repeat_share_,
+                "training_log": self.training_log_,
+            }
             (tmp / "config.json").write_text(json.dumps(meta, indent=2))
             (tmp / "keys.json").write_text(json.dumps(list(self.vocab_.keys), ensure_ascii=False))
             np.save(tmp / "counts.npy", self.vocab_.counts)
@@ -235,7 +288,7 @@ class Item2Vec:
             shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
-    def load(cls, path, mmap: bool = True) -> "Item2Vec":
+    def load(cls, path, mmap: bool = True) -> Item2Vec:
         """Load a directory written by ``save``; vectors are memory-mapped unless ``mmap=False``."""
         path = Path(path)
         if not path.is_dir():
@@ -244,8 +297,9 @@ class Item2Vec:
             meta = json.loads((path / "config.json").read_text())
             version = meta.get("format_version")
             if version != config.MODEL_FORMAT_VERSION:
-                raise ValueError(f"format version {version!r}, this item2vec reads version "
-                                 f"{config.MODEL_FORMAT_VERSION}")
+                raise ValueError(
+                    f"format version {version!r}, this item2vec reads version {config.MODEL_FORMAT_VERSION}"
+                )
             model = cls(**{k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS})
             keys = json.loads((path / "keys.json").read_text(encoding="utf-8"))
             mode = "r" if mmap else None
@@ -254,10 +308,14 @@ class Item2Vec:
             output = np.load(path / "output_vectors.npy", mmap_mode=mode, allow_pickle=False)
         except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path} is not a readable item2vec model: {exc}") from None
-        if not (len(keys) == len(counts) == len(vectors) == len(output) == meta["n_items"]) \
-                or vectors.ndim != 2 or vectors.shape != output.shape:
-            raise ValueError(f"{path} is not a readable item2vec model: its files disagree on the "
-                             f"number of items or the vector size")
+        if (
+            not (len(keys) == len(counts) == len(vectors) == len(output) == meta["n_items"])
+            or vectors.ndim != 2
+            or vectors.shape != output.shape
+        ):
+            raise ValueError(
+                f"{path} is not a readable item2vec model: its files disagree on the number of items or the vector size"
+            )
         model.vocab_ = Vocab(tuple(keys), counts)
         model.vectors_ = vectors
         model.output_vectors_ = output
@@ -272,8 +330,10 @@ class Item2Vec:
         self._require_fitted()
         bad = next((k for k in self.index_to_key if not k or any(c.isspace() for c in k)), None)
         if bad is not None:
-            raise ValueError(f"item {bad!r} is empty or contains whitespace, which the word2vec "
-                             f"format cannot store; export as parquet or npy instead")
+            raise ValueError(
+                f"item {bad!r} is empty or contains whitespace, which the word2vec "
+                f"format cannot store; export as parquet or npy instead"
+            )
         vectors = np.asarray(self.vectors, dtype=np.float32)
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -310,9 +370,15 @@ def top_k(scores: np.ndarray, k: int, keys: Sequence[str]) -> list[tuple[str, fl
 
 def _report_dict(report: EpochReport, context: str | None = None) -> dict:
     """One epoch of ``training_log_``; with ``both_contexts``, ``context`` says which run."""
-    entry = {"epoch": report.epoch, "loss": report.loss, "mean_loss": report.mean_loss,
-             "examples": report.examples, "words": report.words, "seconds": report.seconds,
-             "words_per_second": report.words_per_second}
+    entry = {
+        "epoch": report.epoch,
+        "loss": report.loss,
+        "mean_loss": report.mean_loss,
+        "examples": report.examples,
+        "words": report.words,
+        "seconds": report.seconds,
+        "words_per_second": report.words_per_second,
+    }
     return entry if context is None else {"context": context, **entry}
 
 

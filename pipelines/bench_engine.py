@@ -30,8 +30,18 @@ WIKI = DATA / "enwiki2015_wikiextractor_AA.txt.gz"
 QUESTIONS = DATA / "gensim_questions-words.txt.gz"
 SESSIONS = DATA / "diginetica_srgnn_train_sessions.txt.gz"
 SESSIONS_TEST = DATA / "diginetica_srgnn_test_prefix_label.tsv.gz"
-PARAMS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, ns_exponent=0.75,
-              alpha=0.025, min_alpha=1e-4, workers=2, seed=1)
+PARAMS = dict(
+    vector_size=100,
+    window=5,
+    negative=5,
+    sample=1e-3,
+    min_count=5,
+    ns_exponent=0.75,
+    alpha=0.025,
+    min_alpha=1e-4,
+    workers=2,
+    seed=1,
+)
 
 
 def train_gensim(path: str, epochs: int, sg: bool):
@@ -86,19 +96,24 @@ def next_item_hr20(keys, vectors) -> float:
     last, target = np.array(last), np.array(target)
     hits = 0
     for start in range(0, len(last), 4096):
-        scores = unit[last[start:start + 4096]] @ unit.T
+        scores = unit[last[start : start + 4096]] @ unit.T
         rows = np.arange(len(scores))
-        scores[rows, last[start:start + 4096]] = -np.inf
+        scores[rows, last[start : start + 4096]] = -np.inf
         top = np.argpartition(-scores, 20, axis=1)[:, :20]
-        hits += int((top == target[start:start + 4096, None]).any(axis=1).sum())
+        hits += int((top == target[start : start + 4096, None]).any(axis=1).sum())
     return hits / n_total
 
 
 def worker(args) -> None:
     train = train_gensim if args.worker == "gensim" else train_item2vec
     keys, vectors, read_s, train_s, train_cpu = train(args.corpus, args.epochs, args.sg)
-    result = dict(read_seconds=read_s, train_seconds=train_s, train_cpu_seconds=train_cpu,
-                  peak_rss_mb=peak_rss_mb(), vocab=len(keys))
+    result = dict(
+        read_seconds=read_s,
+        train_seconds=train_s,
+        train_cpu_seconds=train_cpu,
+        peak_rss_mb=peak_rss_mb(),
+        vocab=len(keys),
+    )
     result["quality"] = analogy_accuracy(keys, vectors) if args.dataset == "text" else next_item_hr20(keys, vectors)
     print(json.dumps(result))
 
@@ -134,15 +149,29 @@ def main() -> None:
         sys.exit(f"shared data not found at {DATA}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for dataset in (["text", "sessions"] if args.dataset == "all" else [args.dataset]):
+        for dataset in ["text", "sessions"] if args.dataset == "all" else [args.dataset]:
             corpus, n_tokens = prepare(dataset, Path(tmp))
             row = {}
             for name in ("gensim", "item2vec"):
-                out = subprocess.run([sys.executable, __file__, "--worker", name, "--corpus", str(corpus),
-                                      "--epochs", str(args.epochs), "--dataset", dataset]
-                                     + ([] if args.sg else ["--cbow"]),
-                                     capture_output=True, text=True, check=True,
-                                     env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--worker",
+                        name,
+                        "--corpus",
+                        str(corpus),
+                        "--epochs",
+                        str(args.epochs),
+                        "--dataset",
+                        dataset,
+                    ]
+                    + ([] if args.sg else ["--cbow"]),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+                )
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 r["words_per_second"] = n_tokens * args.epochs / r["train_seconds"]
                 row[name] = r
@@ -154,18 +183,21 @@ def main() -> None:
 
 def report(dataset: str, n_tokens: int, args, row: dict) -> None:
     quality = "analogy acc (30k)" if dataset == "text" else "next-item HR@20 (last item)"
-    print(f"\n== {dataset}: {n_tokens:,} tokens, {args.epochs} epochs, {'sg' if args.sg else 'cbow'}, "
-          f"2 threads ==")
+    print(f"\n== {dataset}: {n_tokens:,} tokens, {args.epochs} epochs, {'sg' if args.sg else 'cbow'}, 2 threads ==")
     print(f"{'':10}{'words/s':>12}{'train s':>10}{'train cpu s':>12}{'wall s':>9}{'peak MB':>9}  {quality}")
     for name, r in row.items():
-        print(f"{name:10}{r['words_per_second']:>12,.0f}{r['train_seconds']:>10.1f}{r['train_cpu_seconds']:>12.1f}"
-              f"{r['read_seconds'] + r['train_seconds']:>9.1f}{r['peak_rss_mb']:>9.0f}  {r['quality']:.4f}")
+        print(
+            f"{name:10}{r['words_per_second']:>12,.0f}{r['train_seconds']:>10.1f}{r['train_cpu_seconds']:>12.1f}"
+            f"{r['read_seconds'] + r['train_seconds']:>9.1f}{r['peak_rss_mb']:>9.0f}  {r['quality']:.4f}"
+        )
     g, i = row["gensim"], row["item2vec"]
     print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"ratio item2vec/gensim: words/s {i['words_per_second'] / g['words_per_second']:.2f}x, "
-          f"train CPU {g['train_cpu_seconds'] / i['train_cpu_seconds']:.2f}x less, "
-          f"wall {(g['read_seconds'] + g['train_seconds']) / (i['read_seconds'] + i['train_seconds']):.2f}x faster, "
-          f"memory {i['peak_rss_mb'] / g['peak_rss_mb']:.2f}, quality {i['quality'] - g['quality']:+.4f}")
+    print(
+        f"ratio item2vec/gensim: words/s {i['words_per_second'] / g['words_per_second']:.2f}x, "
+        f"train CPU {g['train_cpu_seconds'] / i['train_cpu_seconds']:.2f}x less, "
+        f"wall {(g['read_seconds'] + g['train_seconds']) / (i['read_seconds'] + i['train_seconds']):.2f}x faster, "
+        f"memory {i['peak_rss_mb'] / g['peak_rss_mb']:.2f}, quality {i['quality'] - g['quality']:+.4f}"
+    )
 
 
 if __name__ == "__main__":

@@ -31,13 +31,17 @@ import numpy as np
 from benchlib import cpu_seconds, peak_rss_mb
 
 
-
 def timed(n: int, call) -> dict:
     started, cpu = time.perf_counter(), cpu_seconds()
     call()
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    return dict(seconds=seconds, cpu_seconds=cpu, sessions_per_second=n / seconds,
-                sessions_per_cpu_second=n / cpu, peak_rss_mb=peak_rss_mb())
+    return dict(
+        seconds=seconds,
+        cpu_seconds=cpu,
+        sessions_per_second=n / seconds,
+        sessions_per_cpu_second=n / cpu,
+        peak_rss_mb=peak_rss_mb(),
+    )
 
 
 def make_sessions(n_sessions: int, n_items: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -54,8 +58,10 @@ def _model(args, workdir: Path):
     from item2vec import Item2Vec
 
     keys = [f"i{j}" for j in range(args.items)]
-    corpus = [keys[j:j + 10] for j in range(0, args.items, 10)]
-    Item2Vec(vector_size=args.dim, min_count=1, epochs=1, seed=1, compute_loss=False).fit(corpus).save(workdir / "model")
+    corpus = [keys[j : j + 10] for j in range(0, args.items, 10)]
+    Item2Vec(vector_size=args.dim, min_count=1, epochs=1, seed=1, compute_loss=False).fit(corpus).save(
+        workdir / "model"
+    )
     return Item2Vec.load(workdir / "model")
 
 
@@ -79,18 +85,32 @@ def run_cli(args, workdir: Path) -> dict:
     keys = np.asarray(model.index_to_key)
     lines = pl.Series([" ".join(keys[items[a:b]]) for a, b in zip(offsets[:-1], offsets[1:])])
     pl.DataFrame({"line": lines}).write_csv(workdir / "sessions.txt", include_header=False, quote_style="never")
-    command = [sys.executable, "-c", "from item2vec.cli import main; main()", "recommend", str(workdir / "model"),
-               "--sessions", str(workdir / "sessions.txt"), "--k", str(args.k), "--out", str(workdir / "recs.parquet"),
-               "--no-progress"]
+    command = [
+        sys.executable,
+        "-c",
+        "from item2vec.cli import main; main()",
+        "recommend",
+        str(workdir / "model"),
+        "--sessions",
+        str(workdir / "sessions.txt"),
+        "--k",
+        str(args.k),
+        "--out",
+        str(workdir / "recs.parquet"),
+        "--no-progress",
+    ]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     seconds = time.perf_counter() - started
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert pl.scan_parquet(workdir / "recs.parquet").select(pl.len()).collect().item() == args.sessions * args.k
-    return dict(seconds=seconds, cpu_seconds=children.ru_utime + children.ru_stime,
-                sessions_per_second=args.sessions / seconds,
-                sessions_per_cpu_second=args.sessions / (children.ru_utime + children.ru_stime),
-                peak_rss_mb=children.ru_maxrss / 1024)
+    return dict(
+        seconds=seconds,
+        cpu_seconds=children.ru_utime + children.ru_stime,
+        sessions_per_second=args.sessions / seconds,
+        sessions_per_cpu_second=args.sessions / (children.ru_utime + children.ru_stime),
+        peak_rss_mb=children.ru_maxrss / 1024,
+    )
 
 
 def run_implicit(args, workdir: Path) -> dict:
@@ -99,15 +119,18 @@ def run_implicit(args, workdir: Path) -> dict:
 
     rng = np.random.default_rng(2)
     items, offsets = make_sessions(args.sessions, args.items)
-    user_items = sp.csr_matrix((np.ones(len(items), dtype=np.float32), items, offsets),
-                               shape=(args.sessions, args.items))
+    user_items = sp.csr_matrix(
+        (np.ones(len(items), dtype=np.float32), items, offsets), shape=(args.sessions, args.items)
+    )
     user_items.sum_duplicates()
     model = AlternatingLeastSquares(factors=args.dim, random_state=1)
     model.user_factors = rng.standard_normal((args.sessions, args.dim), dtype=np.float32)
     model.item_factors = rng.standard_normal((args.items, args.dim), dtype=np.float32)
     model.recommend(np.arange(300), user_items[:300], N=args.k)  # warm up
-    return timed(args.sessions, lambda: model.recommend(np.arange(args.sessions), user_items, N=args.k,
-                                                        filter_already_liked_items=True))
+    return timed(
+        args.sessions,
+        lambda: model.recommend(np.arange(args.sessions), user_items, N=args.k, filter_already_liked_items=True),
+    )
 
 
 def run_lookalike(args, workdir: Path) -> dict:
@@ -151,11 +174,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(WORKERS[args.worker](args, Path(tmp))))
         return
-    passed = [f"--{name}={getattr(args, name)}" for name in ("sessions", "items", "dim", "k", "users", "seeds", "audience")]
+    passed = [
+        f"--{name}={getattr(args, name)}" for name in ("sessions", "items", "dim", "k", "users", "seeds", "audience")
+    ]
     results = {}
     for name in args.only or list(WORKERS):
-        out = subprocess.run([sys.executable, __file__, "--worker", name, *passed], capture_output=True, text=True,
-                             env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", name, *passed],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+        )
         if out.returncode:
             sys.exit(f"{name} failed:\n{out.stderr}")
         results[name] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -166,22 +195,30 @@ def main() -> None:
 
 
 def report(args, results: dict) -> None:
-    print(f"\n== top-{args.k} for {args.sessions:,} sessions over {args.items:,} items, dim {args.dim}, "
-          f"{os.cpu_count()} cores ==")
+    print(
+        f"\n== top-{args.k} for {args.sessions:,} sessions over {args.items:,} items, dim {args.dim}, "
+        f"{os.cpu_count()} cores =="
+    )
     print(f"{'':10}{'sessions/s':>12}{'seconds':>10}{'CPU s':>9}{'per CPU s':>11}{'peak MB':>9}")
     for name in ("item2vec", "implicit", "cli"):
         if name in results:
             r = results[name]
-            print(f"{name:10}{r['sessions_per_second']:>12,.0f}{r['seconds']:>10.1f}{r['cpu_seconds']:>9.1f}"
-                  f"{r['sessions_per_cpu_second']:>11,.0f}{r['peak_rss_mb']:>9.0f}")
+            print(
+                f"{name:10}{r['sessions_per_second']:>12,.0f}{r['seconds']:>10.1f}{r['cpu_seconds']:>9.1f}"
+                f"{r['sessions_per_cpu_second']:>11,.0f}{r['peak_rss_mb']:>9.0f}"
+            )
     if "item2vec" in results and "implicit" in results:
-        print(f"item2vec / implicit throughput: "
-              f"{results['item2vec']['sessions_per_second'] / results['implicit']['sessions_per_second']:.2f}x")
+        print(
+            f"item2vec / implicit throughput: "
+            f"{results['item2vec']['sessions_per_second'] / results['implicit']['sessions_per_second']:.2f}x"
+        )
     if "lookalike" in results:
         r = results["lookalike"]
-        print(f"\n== lookalike: {args.seeds:,} seeds over {args.users:,} users, audience {args.audience:,} ==\n"
-              f"centroid {r['centroid_seconds']:.1f}s, max over seeds {r['max_seconds']:.1f}s, "
-              f"peak {r['peak_rss_mb']:.0f} MB")
+        print(
+            f"\n== lookalike: {args.seeds:,} seeds over {args.users:,} users, audience {args.audience:,} ==\n"
+            f"centroid {r['centroid_seconds']:.1f}s, max over seeds {r['max_seconds']:.1f}s, "
+            f"peak {r['peak_rss_mb']:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -66,28 +66,42 @@ def synthetic_log(n_events: int, n_users: int, n_items: int, seed: int):
     users = rng.integers(0, n_users, len(lengths))[session]
     kinds = rng.choice(4, n_events, p=[0.85, 0.08, 0.04, 0.03])
     order = np.argsort(times, kind="stable")
-    return pl.DataFrame({"user": users[order], "item": items[order], "timestamp": times[order],
-                         "kind": kinds[order]}).select(
+    return pl.DataFrame(
+        {"user": users[order], "item": items[order], "timestamp": times[order], "kind": kinds[order]}
+    ).select(
         pl.format("U{}", pl.col("user").cast(pl.String).str.zfill(7)).alias("user_id"),
         pl.format("I{}", pl.col("item").cast(pl.String).str.zfill(6)).alias("item_id"),
         "timestamp",
-        pl.col("kind").replace_strict(dict(enumerate(["view", "cart", "fav", "purchase"])),
-                                      return_dtype=pl.String).alias("event_type"))
+        pl.col("kind")
+        .replace_strict(dict(enumerate(["view", "cart", "fav", "purchase"])), return_dtype=pl.String)
+        .alias("event_type"),
+    )
 
 
 # ---- contenders (each runs in a subprocess) -----------------------------------------------------
 
+
 def run_polars(path: str, buckets: int) -> dict:
     from item2vec.sessions import EventFormat, SessionOptions, sessionize
 
-    options = SessionOptions(gap_minutes=GAP_MINUTES, event_weights=WEIGHTS, min_item_count=MIN_ITEM_COUNT,
-                             min_length=MIN_LENGTH, buckets=buckets)
+    options = SessionOptions(
+        gap_minutes=GAP_MINUTES,
+        event_weights=WEIGHTS,
+        min_item_count=MIN_ITEM_COUNT,
+        min_length=MIN_LENGTH,
+        buckets=buckets,
+    )
     started, cpu = time.perf_counter(), time.process_time()
     sessions = sessionize(path, EventFormat(event="event_type", time_format="s"), options)
     corpus = sessions.corpus()
-    return dict(seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu,
-                rows=sessions.summary.rows_read, sessions=len(corpus), tokens=corpus.n_tokens,
-                length_histogram=np.bincount(np.diff(corpus.offsets)).tolist())
+    return dict(
+        seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu,
+        rows=sessions.summary.rows_read,
+        sessions=len(corpus),
+        tokens=corpus.n_tokens,
+        length_histogram=np.bincount(np.diff(corpus.offsets)).tolist(),
+    )
 
 
 def run_pandas(path: str) -> dict:
@@ -113,9 +127,14 @@ def run_pandas(path: str) -> dict:
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     weights = df["weight"].to_numpy()
     assert len(codes) == offsets[-1] == len(weights) and len(keys) > 0
-    return dict(seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu, rows=rows,
-                sessions=len(lengths), tokens=int(offsets[-1]), length_histogram=np.bincount(lengths).tolist())
-
+    return dict(
+        seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu,
+        rows=rows,
+        sessions=len(lengths),
+        tokens=int(offsets[-1]),
+        length_histogram=np.bincount(lengths).tolist(),
+    )
 
 
 def worker(args) -> None:
@@ -158,12 +177,15 @@ def main() -> None:
     users = args.users or args.events // 10
     with tempfile.TemporaryDirectory(prefix="bench-sessions-") as tmp:
         started = time.perf_counter()
-        measure("generate", Path(tmp), "--events", args.events, "--users", users, "--items", args.items,
-                "--seed", args.seed)
+        measure(
+            "generate", Path(tmp), "--events", args.events, "--users", users, "--items", args.items, "--seed", args.seed
+        )
         parquet, csv = Path(tmp) / "events.parquet", Path(tmp) / "events.csv"
-        print(f"synthetic log: {args.events:,} events, {users:,} users, {args.items:,} items "
-              f"(generated in {time.perf_counter() - started:.1f}s); load average {os.getloadavg()[0]:.1f} "
-              f"on {os.cpu_count()} cores")
+        print(
+            f"synthetic log: {args.events:,} events, {users:,} users, {args.items:,} items "
+            f"(generated in {time.perf_counter() - started:.1f}s); load average {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} cores"
+        )
         runs = {"polars": measure("polars", parquet)}
         if "polars-csv" not in args.skip:
             runs["polars-csv"] = measure("polars-csv", csv)
@@ -172,20 +194,29 @@ def main() -> None:
         if "pandas" not in args.skip:
             runs["pandas"] = measure("pandas", parquet)
 
-    print(f"{'contender':<20}{'wall s':>9}{'cpu s':>9}{'events/s':>14}{'peak RSS GB':>13}{'sessions':>12}{'tokens':>12}")
+    print(
+        f"{'contender':<20}{'wall s':>9}{'cpu s':>9}{'events/s':>14}{'peak RSS GB':>13}{'sessions':>12}{'tokens':>12}"
+    )
     for name, r in runs.items():
-        print(f"{name:<20}{r['seconds']:>9.2f}{r['cpu_seconds']:>9.2f}{r['rows'] / r['seconds']:>14,.0f}"
-              f"{r['peak_rss_gb']:>13.2f}{r['sessions']:>12,}{r['tokens']:>12,}")
+        print(
+            f"{name:<20}{r['seconds']:>9.2f}{r['cpu_seconds']:>9.2f}{r['rows'] / r['seconds']:>14,.0f}"
+            f"{r['peak_rss_gb']:>13.2f}{r['sessions']:>12,}{r['tokens']:>12,}"
+        )
     reference = runs["polars"]
     for name, r in runs.items():
-        if (r["sessions"], r["tokens"], r["length_histogram"]) != \
-                (reference["sessions"], reference["tokens"], reference["length_histogram"]):
+        if (r["sessions"], r["tokens"], r["length_histogram"]) != (
+            reference["sessions"],
+            reference["tokens"],
+            reference["length_histogram"],
+        ):
             raise SystemExit(f"{name} disagrees with polars on the sessions it kept")
     if "pandas" in runs:
         pandas = runs["pandas"]
-        print(f"pandas / polars: {pandas['seconds'] / reference['seconds']:.1f}x the wall time, "
-              f"{pandas['cpu_seconds'] / reference['cpu_seconds']:.1f}x the CPU time, "
-              f"{pandas['peak_rss_gb'] / reference['peak_rss_gb']:.1f}x the peak memory")
+        print(
+            f"pandas / polars: {pandas['seconds'] / reference['seconds']:.1f}x the wall time, "
+            f"{pandas['cpu_seconds'] / reference['cpu_seconds']:.1f}x the CPU time, "
+            f"{pandas['peak_rss_gb'] / reference['peak_rss_gb']:.1f}x the peak memory"
+        )
     print(f"load average after the runs: {os.getloadavg()[0]:.1f}")
 
 

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from bench_engine import DATA, PARAMS, WIKI, train_gensim
+
 from benchlib import cpu_seconds, peak_rss_mb
 
 QUESTIONS = DATA / "gensim_questions-words.txt.gz"
@@ -57,8 +58,11 @@ def scores(keys, vectors) -> dict:
     words = KeyedVectors(vectors.shape[1])  # any object with index_to_key and vectors will do
     words.add_vectors(keys, vectors)
     analogies = wordeval.evaluate_analogies(words, QUESTIONS, restrict_vocab=30000)
-    result = {"analogy": analogies.accuracy, "analogy_questions": analogies.questions,
-              "analogy_sections": {s.name: s.accuracy for s in analogies.sections}}
+    result = {
+        "analogy": analogies.accuracy,
+        "analogy_questions": analogies.questions,
+        "analogy_sections": {s.name: s.accuracy for s in analogies.sections},
+    }
     for name, path in PAIRS.items():
         pairs = wordeval.evaluate_similarity(words, path)
         result[name] = pairs.spearman
@@ -69,8 +73,14 @@ def scores(keys, vectors) -> dict:
 def worker(args) -> None:
     train = train_gensim if args.worker == "gensim" else train_item2vec
     keys, vectors, read_s, train_s, train_cpu = train(args.corpus, args.epochs, args.sg)
-    result = dict(read_seconds=read_s, train_seconds=train_s, whole_seconds=read_s + train_s, train_cpu_seconds=train_cpu,
-                  peak_rss_mb=peak_rss_mb(), vocab=len(keys))
+    result = dict(
+        read_seconds=read_s,
+        train_seconds=train_s,
+        whole_seconds=read_s + train_s,
+        train_cpu_seconds=train_cpu,
+        peak_rss_mb=peak_rss_mb(),
+        vocab=len(keys),
+    )
     result.update(scores(keys, vectors))
     print(json.dumps(result))
 
@@ -91,9 +101,13 @@ def prepare(workdir: Path, max_lines: int | None) -> tuple[Path, int, float]:
 
 
 def run(name: str, corpus: Path, epochs: int, sg: bool) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", name, "--corpus", str(corpus),
-                          "--epochs", str(epochs)] + ([] if sg else ["--cbow"]),
-                         capture_output=True, text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", name, "--corpus", str(corpus), "--epochs", str(epochs)]
+        + ([] if sg else ["--cbow"]),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
     if out.returncode != 0:
         sys.exit(f"{name} worker failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -102,20 +116,26 @@ def run(name: str, corpus: Path, epochs: int, sg: bool) -> dict:
 def report(model: str, row: dict) -> None:
     g, i = row["gensim"], row["item2vec"]
     print(f"\n== {model}, {row['epochs']} epochs, 2 threads, {row['tokens']:,} tokens ==")
-    print(f"{'':10}{'read s':>8}{'train s':>9}{'whole s':>9}{'peak MB':>9}{'vocab':>8}"
-          f"{'analogy':>9}{'ws353':>8}{'simlex':>8}")
+    print(
+        f"{'':10}{'read s':>8}{'train s':>9}{'whole s':>9}{'peak MB':>9}{'vocab':>8}"
+        f"{'analogy':>9}{'ws353':>8}{'simlex':>8}"
+    )
     for name, r in row.items():
         if isinstance(r, dict):
-            print(f"{name:10}{r['read_seconds']:>8.1f}{r['train_seconds']:>9.1f}{r['whole_seconds']:>9.1f}"
-                  f"{r['peak_rss_mb']:>9.0f}{r['vocab']:>8,}{r['analogy']:>9.2%}{r['wordsim353']:>8.3f}"
-                  f"{r['simlex999']:>8.3f}")
+            print(
+                f"{name:10}{r['read_seconds']:>8.1f}{r['train_seconds']:>9.1f}{r['whole_seconds']:>9.1f}"
+                f"{r['peak_rss_mb']:>9.0f}{r['vocab']:>8,}{r['analogy']:>9.2%}{r['wordsim353']:>8.3f}"
+                f"{r['simlex999']:>8.3f}"
+            )
     speedup = g["whole_seconds"] / i["whole_seconds"]
     analogy = 100 * (i["analogy"] - g["analogy"])
     wordsim = i["wordsim353"] - g["wordsim353"]
-    print(f"item2vec vs gensim: whole run {speedup:.2f}x faster (target >= 1.5: "
-          f"{'met' if speedup >= 1.5 else 'MISSED'}), analogy {analogy:+.2f} points (target >= -1: "
-          f"{'met' if analogy >= -1 else 'MISSED'}), wordsim353 {wordsim:+.3f} (target |d| <= 0.02 or "
-          f"better: {'met' if wordsim >= -0.02 else 'MISSED'})")
+    print(
+        f"item2vec vs gensim: whole run {speedup:.2f}x faster (target >= 1.5: "
+        f"{'met' if speedup >= 1.5 else 'MISSED'}), analogy {analogy:+.2f} points (target >= -1: "
+        f"{'met' if analogy >= -1 else 'MISSED'}), wordsim353 {wordsim:+.3f} (target |d| <= 0.02 or "
+        f"better: {'met' if wordsim >= -0.02 else 'MISSED'})"
+    )
 
 
 def main() -> None:
@@ -138,8 +158,10 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         corpus, n_tokens, clean_s = prepare(Path(tmp), args.max_lines)
-        print(f"text8-cleaned {WIKI.name}{f' (first {args.max_lines:,} lines)' if args.max_lines else ''}: "
-              f"{n_tokens:,} tokens in {clean_s:.1f}s (item2vec text8 tokeniser, not part of the timed runs)")
+        print(
+            f"text8-cleaned {WIKI.name}{f' (first {args.max_lines:,} lines)' if args.max_lines else ''}: "
+            f"{n_tokens:,} tokens in {clean_s:.1f}s (item2vec text8 tokeniser, not part of the timed runs)"
+        )
         for model in models:
             row = {"epochs": args.epochs, "tokens": n_tokens}
             for name in ("gensim", "item2vec"):

@@ -36,14 +36,25 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--models", default="item2vec,itemknn,als,bpr,pop")
     parser.add_argument("--trials", type=int, default=8, help="fits per model (equal budgets)")
-    parser.add_argument("--baseline-trials", type=int, default=None,
-                        help="fits per baseline if not --trials (more is conservative: stronger baselines)")
-    parser.add_argument("--select", default=config.SELECT,
-                        help="validation metric that picks each model's trial and scoring (NDCG@20 rewards a hit "
-                             "and its rank, so one number serves both targets, HR@20 and MRR@20)")
-    parser.add_argument("--validation-pairs", type=int, default=0,
-                        help="at most this many validation pairs (0, the default: all of them; on Tmall 5,000 "
-                             "random pairs could not tell the neighbours scorer from the mixture)")
+    parser.add_argument(
+        "--baseline-trials",
+        type=int,
+        default=None,
+        help="fits per baseline if not --trials (more is conservative: stronger baselines)",
+    )
+    parser.add_argument(
+        "--select",
+        default=config.SELECT,
+        help="validation metric that picks each model's trial and scoring (NDCG@20 rewards a hit "
+        "and its rank, so one number serves both targets, HR@20 and MRR@20)",
+    )
+    parser.add_argument(
+        "--validation-pairs",
+        type=int,
+        default=0,
+        help="at most this many validation pairs (0, the default: all of them; on Tmall 5,000 "
+        "random pairs could not tell the neighbours scorer from the mixture)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("out/srgnn_results"))
     parser.add_argument("--no-track", action="store_true")
@@ -60,20 +71,37 @@ def main() -> None:
     for dataset in args.datasets.split(","):
         started = time.perf_counter()
         corpus = read_training_sessions(DATA / f"{dataset}_srgnn_train_sessions.txt.gz")
-        test = read_prefix_label_file(DATA / f"{dataset}_srgnn_test_prefix_label.tsv.gz", corpus.vocab,
-                                      name=f"{dataset} SR-GNN test")
-        print(f"== {dataset}: {len(corpus):,} training sessions, {len(corpus.vocab):,} items, {len(test):,} test pairs",
-              flush=True)
+        test = read_prefix_label_file(
+            DATA / f"{dataset}_srgnn_test_prefix_label.tsv.gz", corpus.vocab, name=f"{dataset} SR-GNN test"
+        )
+        print(
+            f"== {dataset}: {len(corpus):,} training sessions, {len(corpus.vocab):,} items, {len(test):,} test pairs",
+            flush=True,
+        )
         with tracker.run(f"{dataset}", tags={"dataset": dataset}):
-            report = run_tuning(corpus, test, models, counts, (10, 20), args.select,
-                                validation_pairs=args.validation_pairs, seed=args.seed, hooks=TrackingHooks(tracker),
-                                log=lambda line: print(line, flush=True))
+            report = run_tuning(
+                corpus,
+                test,
+                models,
+                counts,
+                (10, 20),
+                args.select,
+                validation_pairs=args.validation_pairs,
+                seed=args.seed,
+                hooks=TrackingHooks(tracker),
+                log=lambda line: print(line, flush=True),
+            )
         report.write(args.out / dataset)
         minutes = (time.perf_counter() - started) / 60
         budget = {name: round(sum(t.fit_seconds for t in trials)) for name, trials in report.trials.items()}
-        summaries[dataset] = {"metrics": report.evaluation.as_json(), "minutes": round(minutes, 1),
-                              "fit_seconds": budget, "best": {n: s.as_dict() for n, s in report.best.items()},
-                              "test_pairs": len(test), "validation_pairs": report.validation_pairs}
+        summaries[dataset] = {
+            "metrics": report.evaluation.as_json(),
+            "minutes": round(minutes, 1),
+            "fit_seconds": budget,
+            "best": {n: s.as_dict() for n, s in report.best.items()},
+            "test_pairs": len(test),
+            "validation_pairs": report.validation_pairs,
+        }
         print(open(args.out / dataset / "test_comparison.md").read(), flush=True)
     (args.out / "results.json").write_text(json.dumps(summaries, indent=2))
     (args.out / "results.md").write_text(results_markdown(summaries, counts, args.select))
@@ -82,19 +110,22 @@ def main() -> None:
 
 def results_markdown(summaries: dict, counts: dict[str, int], select: str) -> str:
     """One table: dataset x model, HR@20 and MRR@20 (plus the published SR-GNN figure)."""
-    lines = [f"| dataset | model | HR@20 | MRR@20 | HR@10 | MRR@10 | cov@20 |", "|---|---|---|---|---|---|---|"]
+    lines = ["| dataset | model | HR@20 | MRR@20 | HR@10 | MRR@10 | cov@20 |", "|---|---|---|---|---|---|---|"]
     for dataset, summary in summaries.items():
         rows = sorted(summary["metrics"].items(), key=lambda kv: -kv[1]["HR@20"])
         for name, m in rows:
-            lines.append(f"| {dataset} | {name} | {m['HR@20']:.4f} | {m['MRR@20']:.4f} | {m['HR@10']:.4f} | "
-                         f"{m['MRR@10']:.4f} | {m['coverage@20']:.3f} |")
+            lines.append(
+                f"| {dataset} | {name} | {m['HR@20']:.4f} | {m['MRR@20']:.4f} | {m['HR@10']:.4f} | "
+                f"{m['MRR@10']:.4f} | {m['coverage@20']:.3f} |"
+            )
         for name, hr in PUBLISHED_HR20.get(dataset, {}).items():
             lines.append(f"| {dataset} | {name} (published, not run here) | {hr:.3f} | | | | |")
     from item2vec.evaluation.tuning import describe_counts
 
-    lines.append(f"\nFits per model on the validation split: {describe_counts(counts)}, chosen by validation {select}; "
-                 "fit seconds per model: " +
-                 "; ".join(f"{d}: {s['fit_seconds']}" for d, s in summaries.items()))
+    lines.append(
+        f"\nFits per model on the validation split: {describe_counts(counts)}, chosen by validation {select}; "
+        "fit seconds per model: " + "; ".join(f"{d}: {s['fit_seconds']}" for d, s in summaries.items())
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -23,8 +23,13 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 BASE = {"vector_size": 100, "window": 3, "ns_exponent": -0.5, "sample": 1e-5, "epochs": 20, "min_count": 1}
-DEFAULT_SWEEPS = {"ns_exponent": [-1.0, -0.5, 0.0, 0.75], "sample": [0.0, 1e-6, 1e-5, 1e-4],
-                  "window": [1, 3, 8], "epochs": [5, 20, 40], "vector_size": [50, 100, 200]}
+DEFAULT_SWEEPS = {
+    "ns_exponent": [-1.0, -0.5, 0.0, 0.75],
+    "sample": [0.0, 1e-6, 1e-5, 1e-4],
+    "window": [1, 3, 8],
+    "epochs": [5, 20, 40],
+    "vector_size": [50, 100, 200],
+}
 
 
 def parse_vary(texts: list[str]) -> dict[str, list]:
@@ -63,9 +68,12 @@ def main() -> None:
     rows = []
     with tracker.run(f"sweep {args.dataset}", tags={"dataset": args.dataset}):
         tracker.log_params({"base": base, "validation_pairs": len(validation)})
-        configs = [("base", None, base)] + [(name, value, {**base, name: value})
-                                            for name, values in sweeps.items() for value in values
-                                            if value != base.get(name)]
+        configs = [("base", None, base)] + [
+            (name, value, {**base, name: value})
+            for name, values in sweeps.items()
+            for value in values
+            if value != base.get(name)
+        ]
         for name, value, config in configs:
             with tracker.run(f"{name}={value}" if value is not None else "base"):
                 started = time.perf_counter()
@@ -75,9 +83,16 @@ def main() -> None:
                 tracker.log_params(config)
                 tracker.log_metrics({**metrics, "fit_seconds": seconds})
                 tracker.log_training_log(model.model_.training_log_)
-            rows.append({"varied": name, "value": str(value if value is not None else ""),
-                         "HR@20": metrics["HR@20"], "MRR@20": metrics["MRR@20"],
-                         "best scoring": json.dumps(scoring), "fit s": round(seconds, 1)})
+            rows.append(
+                {
+                    "varied": name,
+                    "value": str(value if value is not None else ""),
+                    "HR@20": metrics["HR@20"],
+                    "MRR@20": metrics["MRR@20"],
+                    "best scoring": json.dumps(scoring),
+                    "fit s": round(seconds, 1),
+                }
+            )
             print(rows[-1], flush=True)
     table = pl.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,18 @@ from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.evaluation.task import NextItemTask
 
 #: A catalogue of 8 items and prefixes of every awkward kind (long, with repeats, empty, unknown).
-TINY_SESSIONS = [["a", "b", "c"], ["b", "c", "d"], ["a", "c"], ["d", "e", "f"], ["e", "f", "g"],
-                 ["f", "g", "h"], ["a", "b"], ["g", "h", "a"], ["c", "d", "e"], ["a", "a", "b"]]
+TINY_SESSIONS = [
+    ["a", "b", "c"],
+    ["b", "c", "d"],
+    ["a", "c"],
+    ["d", "e", "f"],
+    ["e", "f", "g"],
+    ["f", "g", "h"],
+    ["a", "b"],
+    ["g", "h", "a"],
+    ["c", "d", "e"],
+    ["a", "a", "b"],
+]
 TINY_PREFIXES = [["a"], ["b", "c", "b"], ["e", "f", "g", "h", "a"], [], ["zz", "yy"], ["h", "zz"]]
 TINY_TARGETS = ["b", "d", "c", "a", "a", "g"]
 
@@ -104,7 +114,7 @@ class NextItemModelContract:
             assert top.shape == (len(task), k)
             for row, seen in zip(top.tolist(), prefixes):
                 items = valid(row)
-                assert row[:len(items)] == items, f"padding before an item: {row}"
+                assert row[: len(items)] == items, f"padding before an item: {row}"
                 assert len(set(items)) == len(items), f"an item twice: {row}"
                 assert all(0 <= i < n for i in items)
                 available = n - len(seen) if exclude_seen else n

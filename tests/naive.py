@@ -9,7 +9,6 @@ import math
 
 import numpy as np
 
-
 # ---- SGNS engine (issue 2) ---------------------------------------------------------------------
 # The reference consumes the same random stream as the kernels (splitmix64, one 64-bit draw per
 # token for subsampling, per position for the window, per negative), so that both make the same
@@ -48,9 +47,26 @@ def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def sgns_epoch(syn0, syn1, sentences, weights, keep_threshold, neg_threshold, neg_alias, *, sg, window,
-               shrink_windows, whole_sentence, negative, alpha, min_alpha, words_before, total_words,
-               rng: SplitMix64):
+def sgns_epoch(
+    syn0,
+    syn1,
+    sentences,
+    weights,
+    keep_threshold,
+    neg_threshold,
+    neg_alias,
+    *,
+    sg,
+    window,
+    shrink_windows,
+    whole_sentence,
+    negative,
+    alpha,
+    min_alpha,
+    words_before,
+    total_words,
+    rng: SplitMix64,
+):
     """One epoch of skip-gram or CBOW with negative sampling, one thread, float64, textbook order.
     Updates ``syn0``/``syn1`` in place; returns the summed logistic loss."""
     loss = 0.0
@@ -58,8 +74,7 @@ def sgns_epoch(syn0, syn1, sentences, weights, keep_threshold, neg_threshold, ne
     for sentence, sentence_weights in zip(sentences, weights):
         lr = max(alpha - (alpha - min_alpha) * done / total_words, min_alpha)
         done += len(sentence)
-        kept = [(w, wt) for w, wt in zip(sentence, sentence_weights)
-                if (rng.next() & 0xFFFFFFFF) < keep_threshold[w]]
+        kept = [(w, wt) for w, wt in zip(sentence, sentence_weights) if (rng.next() & 0xFFFFFFFF) < keep_threshold[w]]
         n = len(kept)
         for pos, (centre, centre_weight) in enumerate(kept):
             if whole_sentence:
@@ -72,8 +87,9 @@ def sgns_epoch(syn0, syn1, sentences, weights, keep_threshold, neg_threshold, ne
                 continue
             step = lr * centre_weight
             # one draw of negatives per centre word, shared by all its contexts
-            negatives = [t for t in (alias_draw(neg_threshold, neg_alias, rng.next()) for _ in range(negative))
-                         if t != centre]
+            negatives = [
+                t for t in (alias_draw(neg_threshold, neg_alias, rng.next()) for _ in range(negative)) if t != centre
+            ]
             if sg:
                 for ctx in context:
                     grad, pair_loss = _predict(syn1, syn0[ctx].copy(), centre, negatives, step)
@@ -133,13 +149,12 @@ def text8_line_tokens(line: str) -> list[str]:
 def text_sentences(data: bytes, tokenize: str, max_sentence_length: int) -> list[list[str]]:
     """A whole file's bytes -> sentences: one per non-empty ``\\n`` line, cut into pieces of at
     most ``max_sentence_length`` tokens."""
-    tokenizers = {"whitespace": str.split, "lowercase": lambda line: line.lower().split(),
-                  "text8": text8_line_tokens}
+    tokenizers = {"whitespace": str.split, "lowercase": lambda line: line.lower().split(), "text8": text8_line_tokens}
     sentences = []
     for line in data.decode("utf-8").split("\n"):
         tokens = tokenizers[tokenize](line)
         for start in range(0, len(tokens), max_sentence_length):
-            sentences.append(tokens[start:start + max_sentence_length])
+            sentences.append(tokens[start : start + max_sentence_length])
     return sentences
 
 
@@ -172,14 +187,18 @@ def word2phrase_pass(sentences: list[list[str]], threshold: float, min_count: in
 
 # ---- recommendations and audiences (issue 6) ---------------------------------------------------
 
+
 def top_k_inner(queries, items, k, exclude=None, allowed=None):
     """Per query: every item's dot product in float64, skipping excluded and disallowed items,
     sorted by (score descending, item ascending); padded with (-1, -inf) to ``k``."""
     ids, scores = [], []
     for q, query in enumerate(queries):
         banned = set() if exclude is None else set(exclude[q])
-        scored = [(-sum(float(a) * float(b) for a, b in zip(query, row)), j) for j, row in enumerate(items)
-                  if j not in banned and (allowed is None or allowed[j])]
+        scored = [
+            (-sum(float(a) * float(b) for a, b in zip(query, row)), j)
+            for j, row in enumerate(items)
+            if j not in banned and (allowed is None or allowed[j])
+        ]
         best = sorted(scored)[:k] + [(math.inf, -1)] * max(0, k - len(scored))
         ids.append([j for _, j in best])
         scores.append([-s for s, _ in best])
@@ -194,7 +213,7 @@ def mixture_scores(session_rows, queries, targets, shift, temperature, n_last, d
     for age, row in enumerate(reversed(session_rows[-n_last:])):
         scores = [float(np.dot(np.asarray(queries[row], np.float64), np.asarray(t, np.float64))) for t in targets]
         for c in sorted(range(len(targets)), key=lambda c: (-scores[c], c))[:neighbours]:
-            total[c] += decay ** age * math.exp(min((scores[c] - shift) / temperature, 80.0))
+            total[c] += decay**age * math.exp(min((scores[c] - shift) / temperature, 80.0))
     return [math.log(t) if t > 0 else -math.inf for t in total]
 
 
@@ -214,14 +233,17 @@ def next_item_mixture_scores(session_rows, inputs, outputs, temperature, n_last,
     softmax(input_p . output_c / temperature); -inf for columns no distribution reaches."""
     total = np.zeros(len(outputs))
     for age, p in enumerate(reversed(session_rows[-n_last:])):
-        scores = {c: float(np.dot(np.asarray(inputs[p], np.float64), np.asarray(outputs[c], np.float64)))
-                  for c in range(len(outputs)) if c != p}
+        scores = {
+            c: float(np.dot(np.asarray(inputs[p], np.float64), np.asarray(outputs[c], np.float64)))
+            for c in range(len(outputs))
+            if c != p
+        }
         best = sorted(scores, key=lambda c: (-scores[c], c))[:successors]
         top = max(scores[c] for c in best) if best else 0.0
         norm = sum(math.exp((scores[c] - top) / temperature) for c in best)
         for c in best:
-            total[c] += decay ** age * (1 - repeat_share) * math.exp((scores[c] - top) / temperature) / norm
-        total[p] += decay ** age * (repeat_share if best else 1.0)
+            total[c] += decay**age * (1 - repeat_share) * math.exp((scores[c] - top) / temperature) / norm
+        total[p] += decay**age * (repeat_share if best else 1.0)
     return [math.log(t) if t > 0 else -math.inf for t in total]
 
 
@@ -241,7 +263,7 @@ def session_query(session_rows, vectors, scorer, n_last, decay):
     source = vectors if scorer == "sequence" else [v / np.linalg.norm(v) for v in vectors]
     query = np.zeros(len(vectors[0]))
     for age, row in enumerate(reversed(session_rows[-n_last:])):
-        query += decay ** age * np.asarray(source[row], dtype=np.float64)
+        query += decay**age * np.asarray(source[row], dtype=np.float64)
     if scorer != "sequence" and np.linalg.norm(query) > 0:
         query /= np.linalg.norm(query)
     return query
@@ -275,8 +297,10 @@ def lookalike(vectors, seed_rows, size, method):
 
 # ---- event logs to sessions (item2vec.sessions) ------------------------------------------------
 
-def sessionise_events(events, *, by_session=False, gap=None, max_duration=None, event_types=None,
-                      event_weights=None, keep_last=None):
+
+def sessionise_events(
+    events, *, by_session=False, gap=None, max_duration=None, event_types=None, event_weights=None, keep_last=None
+):
     """The per-user steps, one event at a time. ``events``: dicts with ``user``, ``item``,
     ``time`` (integer microseconds) and optionally ``session``, ``event``, in source order.
 
@@ -353,8 +377,11 @@ def chronological(sessions):
 
 
 def naive_sessionize(events, *, min_item_count=1, min_length=2, iterate=False, **steps):
-    return chronological(clean_sessions(sessionise_events(events, **steps), min_item_count=min_item_count,
-                                        min_length=min_length, iterate=iterate))
+    return chronological(
+        clean_sessions(
+            sessionise_events(events, **steps), min_item_count=min_item_count, min_length=min_length, iterate=iterate
+        )
+    )
 
 
 def naive_temporal_split(events, cutoff, *, min_item_count=1, min_length=2, iterate=False, **steps):

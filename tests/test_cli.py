@@ -9,8 +9,12 @@ from item2vec import Item2Vec
 
 
 def item2vec(*args, cwd=None):
-    return subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -21,20 +25,36 @@ def sessions_file(tmp_path_factory, synthetic):
 
 
 def test_train_writes_a_loadable_model(tmp_path, sessions_file):
-    result = item2vec("train", "--text", sessions_file, "--out", tmp_path / "m", "--epochs", 2,
-                      "--vector-size", 16, "--min-count", 1, "--no-progress", "--cbow")
+    result = item2vec(
+        "train",
+        "--text",
+        sessions_file,
+        "--out",
+        tmp_path / "m",
+        "--epochs",
+        2,
+        "--vector-size",
+        16,
+        "--min-count",
+        1,
+        "--no-progress",
+        "--cbow",
+    )
     assert result.returncode == 0, result.stderr
     model = Item2Vec.load(tmp_path / "m")
     assert model.vector_size_ == 16 and model.sg is False and model.epochs == 2
     assert len(model.training_log_) == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--text", "{missing}"], "file not found"),
-    (["--text", "{sessions}", "--window", "0"], "window must be an integer >= 1"),
-    (["--text", "{sessions}", "--min-count", "100000"], "min_count=100000 removed every item"),
-    ([], "--text"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--text", "{missing}"], "file not found"),
+        (["--text", "{sessions}", "--window", "0"], "window must be an integer >= 1"),
+        (["--text", "{sessions}", "--min-count", "100000"], "min_count=100000 removed every item"),
+        ([], "--text"),
+    ],
+)
 def test_train_errors_are_one_line(tmp_path, sessions_file, args, message):
     args = [a.format(missing=tmp_path / "nope.txt", sessions=sessions_file) for a in args]
     result = item2vec("train", "--out", tmp_path / "m", "--no-progress", *args)

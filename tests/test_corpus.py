@@ -5,8 +5,9 @@ import gzip
 import numpy as np
 import pytest
 
-import naive
 from item2vec import Corpus, Vocab
+
+import naive
 
 
 def test_from_sentences_counts_and_sorts_by_frequency():

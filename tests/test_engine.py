@@ -4,14 +4,21 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import naive
 from item2vec import Corpus
 from item2vec.engine._rng import seed_states
 from item2vec.engine._sampling import build_alias, sample_many
 from item2vec.engine.training import plan, run
 
-SENTENCES = [["a", "b", "c", "a", "d"], ["b", "c", "e"], ["a", "a", "b", "f", "c", "d", "b"],
-             ["e", "f"], ["c", "a", "b", "d", "e", "f", "a", "c"], ["d"]]
+import naive
+
+SENTENCES = [
+    ["a", "b", "c", "a", "d"],
+    ["b", "c", "e"],
+    ["a", "a", "b", "f", "c", "d", "b"],
+    ["e", "f"],
+    ["c", "a", "b", "d", "e", "f", "a", "c"],
+    ["d"],
+]
 
 
 def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weights=None, epochs=2, min_count=1):
@@ -24,8 +31,15 @@ def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weigh
     syn1 = ((rng.random((len(vocab), 8)) - 0.5) / 8).astype(np.float32)
     ref0, ref1 = syn0.astype(np.float64), syn1.astype(np.float64)
     training = plan(corpus, vocab, remap, sample=sample, ns_exponent=0.75, workers=1)
-    settings = dict(sg=sg, window=2, shrink_windows=shrink_windows, whole_sentence=whole_sentence,
-                    negative=3, alpha=0.05, min_alpha=0.001)
+    settings = dict(
+        sg=sg,
+        window=2,
+        shrink_windows=shrink_windows,
+        whole_sentence=whole_sentence,
+        negative=3,
+        alpha=0.05,
+        min_alpha=0.001,
+    )
     reports = run(syn0, syn1, corpus, training, epochs=epochs, seed=7, compute_loss=True, **settings)
 
     pruned = corpus.prune(min_count)
@@ -34,10 +48,22 @@ def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weigh
     token_weights = np.ones(pruned.n_tokens) if weights is None else pruned.weights
     sentence_weights = [token_weights[a:b].tolist() for a, b in bounds]
     rng_ref = naive.SplitMix64(int(seed_states(7, 1)[0, 0]))
-    losses = [naive.sgns_epoch(ref0, ref1, sentences, sentence_weights, training.keep_threshold,
-                               training.neg_threshold, training.neg_alias, **settings,
-                               words_before=e * pruned.n_tokens, total_words=epochs * pruned.n_tokens,
-                               rng=rng_ref) for e in range(epochs)]
+    losses = [
+        naive.sgns_epoch(
+            ref0,
+            ref1,
+            sentences,
+            sentence_weights,
+            training.keep_threshold,
+            training.neg_threshold,
+            training.neg_alias,
+            **settings,
+            words_before=e * pruned.n_tokens,
+            total_words=epochs * pruned.n_tokens,
+            rng=rng_ref,
+        )
+        for e in range(epochs)
+    ]
     return syn0, syn1, ref0, ref1, [r.loss for r in reports], losses
 
 
@@ -45,7 +71,8 @@ def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weigh
 @pytest.mark.parametrize("window_mode", ["shrink", "fixed", "whole"])
 def test_kernel_matches_naive_reference(sg, window_mode):
     syn0, syn1, ref0, ref1, loss, ref_loss = _train_both(
-        sg, shrink_windows=window_mode == "shrink", whole_sentence=window_mode == "whole")
+        sg, shrink_windows=window_mode == "shrink", whole_sentence=window_mode == "whole"
+    )
     assert not np.allclose(ref0, ((np.random.default_rng(0).random(ref0.shape) - 0.5) / 8))  # it trained
     np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
@@ -72,7 +99,7 @@ def test_token_weights_scale_updates_like_the_reference():
 @pytest.mark.parametrize("exponent", [0.75, 1.0, 0.0, -0.5])
 def test_negative_sampler_follows_count_power(exponent):
     counts = np.array([500, 200, 90, 40, 20, 9, 5, 3, 2, 1], dtype=np.float64)
-    expected = counts ** exponent / (counts ** exponent).sum()
+    expected = counts**exponent / (counts**exponent).sum()
     threshold, alias = build_alias(expected)
     draws = sample_many(threshold, alias, seed_states(11, 1)[0].copy(), 200_000)
     observed = np.bincount(draws, minlength=len(counts))
@@ -103,6 +130,19 @@ def test_a_failing_worker_thread_fails_training(monkeypatch):
     vocab, remap = corpus.vocab.prune(1)
     syn0 = np.zeros((len(vocab), 4), np.float32)
     with pytest.raises(RuntimeError, match="training thread failed.*boom"):
-        run(syn0, syn0.copy(), corpus, plan(corpus, vocab, remap, 0.0, 0.75, workers=2), sg=True,
-            window=2, shrink_windows=True, whole_sentence=False, negative=2, alpha=0.025,
-            min_alpha=0.0001, epochs=1, seed=1, compute_loss=True)
+        run(
+            syn0,
+            syn0.copy(),
+            corpus,
+            plan(corpus, vocab, remap, 0.0, 0.75, workers=2),
+            sg=True,
+            window=2,
+            shrink_windows=True,
+            whole_sentence=False,
+            negative=2,
+            alpha=0.025,
+            min_alpha=0.0001,
+            epochs=1,
+            seed=1,
+            compute_loss=True,
+        )

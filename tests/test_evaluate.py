@@ -10,12 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from item2vec.data.corpus import Corpus, Vocab
+from item2vec.evaluation import (
+    NextItemTask,
+    evaluate_models,
+    hit_rate_curve,
+    leave_last_out,
+    parse_ks,
+    ranking_metrics,
+    read_prefix_label_file,
+    read_training_sessions,
+    split_last_sessions,
+)
+
 import naive
 from conftest import shared_file
-from item2vec.data.corpus import Corpus, Vocab
-from item2vec.evaluation import (NextItemTask, evaluate_models, hit_rate_curve, leave_last_out, parse_ks,
-                               ranking_metrics, read_prefix_label_file, read_training_sessions,
-                               split_last_sessions)
 
 sessions_strategy = st.lists(st.lists(st.sampled_from("abcdefgh"), min_size=0, max_size=7), min_size=1, max_size=12)
 
@@ -82,8 +91,7 @@ def test_prefix_matrix_weightings():
     np.testing.assert_allclose(count, [[2, 1, 0], [0, 0, 1], [0, 0, 0]])
     np.testing.assert_allclose(task.prefix_matrix("last").toarray(), [[1, 0, 0], [0, 0, 1], [0, 0, 0]])
     # recency: item a steps from the end weighs decay**a; "a" is at ages 0 and 2
-    np.testing.assert_allclose(task.prefix_matrix("recency", 0.5).toarray(),
-                               [[1 + 0.25, 0.5, 0], [0, 0, 1], [0, 0, 0]])
+    np.testing.assert_allclose(task.prefix_matrix("recency", 0.5).toarray(), [[1 + 0.25, 0.5, 0], [0, 0, 1], [0, 0, 0]])
     with pytest.raises(ValueError, match="unknown prefix weighting"):
         task.prefix_matrix("typo")
 
@@ -233,9 +241,12 @@ def test_itemknn_metrics_agree_with_implicits_ranking_metrics(tmp_path):
     pairs = [(p, t) for p, t in _pairs(full) if t is not None and p and t not in p]
     task = NextItemTask.from_pairs([p for p, _ in pairs], [t for _, t in pairs], corpus.vocab)
     model = ItemKNN(K=50).fit(corpus)
-    ours = evaluate_models({"knn": model}, task, (20,), {"knn": {"prefix": "count", "exclude_seen": True}}).metrics["knn"]
-    targets = csr_matrix((np.ones(len(task), np.float32), (np.arange(len(task)), task.targets)),
-                         shape=(len(task), len(task.catalogue)))
+    ours = evaluate_models({"knn": model}, task, (20,), {"knn": {"prefix": "count", "exclude_seen": True}}).metrics[
+        "knn"
+    ]
+    targets = csr_matrix(
+        (np.ones(len(task), np.float32), (np.arange(len(task)), task.targets)), shape=(len(task), len(task.catalogue))
+    )
     theirs = ranking_metrics_at_k(model.model_, task.prefix_matrix("count"), targets, K=20, show_progress=False)
     assert ours["HR@20"] == pytest.approx(theirs["precision"], abs=0.01)
     assert ours["MRR@20"] == pytest.approx(theirs["map"], abs=0.01)
@@ -249,16 +260,42 @@ def _cli(args, cwd):
 
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     env.pop("MLFLOW_TRACKING_URI", None)
-    return subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", "from item2vec.cli import main; main()", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_cli_evaluate_writes_json_for_every_model(tmp_path):
     train, test = _diginetica_slice(tmp_path)
     out = tmp_path / "metrics.json"
-    result = _cli(["evaluate", "--train", str(train), "--test", str(test), "--baselines", "pop,itemknn",
-                   "--k", "5,20", "--json", str(out), "--no-track", "--epochs", "2", "--min-count", "1",
-                   "--workers", "1"], tmp_path)
+    result = _cli(
+        [
+            "evaluate",
+            "--train",
+            str(train),
+            "--test",
+            str(test),
+            "--baselines",
+            "pop,itemknn",
+            "--k",
+            "5,20",
+            "--json",
+            str(out),
+            "--no-track",
+            "--epochs",
+            "2",
+            "--min-count",
+            "1",
+            "--workers",
+            "1",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     figures = json.loads(out.read_text())
     assert set(figures) == {"item2vec", "pop", "itemknn"}
@@ -270,15 +307,34 @@ def test_cli_evaluate_writes_json_for_every_model(tmp_path):
     assert not (tmp_path / "mlruns").exists()  # --no-track
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--k", "100000"], "exceeds the catalogue"),
-    (["--baselines", "pop,knn"], "unknown baseline 'knn'"),
-    (["--k", "0"], "--k must be"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--k", "100000"], "exceeds the catalogue"),
+        (["--baselines", "pop,knn"], "unknown baseline 'knn'"),
+        (["--k", "0"], "--k must be"),
+    ],
+)
 def test_cli_evaluate_bad_input(tmp_path, args, message):
     train, test = _diginetica_slice(tmp_path, 500, 50)
-    result = _cli(["evaluate", "--train", str(train), "--test", str(test), "--baselines", "pop", "--no-track",
-                   "--epochs", "1", "--min-count", "1", *args], tmp_path)
+    result = _cli(
+        [
+            "evaluate",
+            "--train",
+            str(train),
+            "--test",
+            str(test),
+            "--baselines",
+            "pop",
+            "--no-track",
+            "--epochs",
+            "1",
+            "--min-count",
+            "1",
+            *args,
+        ],
+        tmp_path,
+    )
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
@@ -298,9 +354,31 @@ def test_cli_evaluate_on_an_event_log_split_in_time(tmp_path):
     events = tmp_path / "events.csv"
     SyntheticClickstream(n_users=600, n_items=200, n_groups=8, seed=5).events().write_csv(events)
     out = tmp_path / "m.json"
-    result = _cli(["evaluate", "--events", str(events), "--event-col", "event_type", "--test-days", "5",
-                   "--baselines", "pop,itemknn", "--k", "10", "--json", str(out), "--no-track",
-                   "--epochs", "2", "--min-count", "1", "--workers", "1"], tmp_path)
+    result = _cli(
+        [
+            "evaluate",
+            "--events",
+            str(events),
+            "--event-col",
+            "event_type",
+            "--test-days",
+            "5",
+            "--baselines",
+            "pop,itemknn",
+            "--k",
+            "10",
+            "--json",
+            str(out),
+            "--no-track",
+            "--epochs",
+            "2",
+            "--min-count",
+            "1",
+            "--workers",
+            "1",
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     figures = json.loads(out.read_text())
     assert set(figures) == {"item2vec", "pop", "itemknn"}
@@ -312,18 +390,54 @@ def test_cli_evaluate_on_an_event_log_split_in_time(tmp_path):
 
 def test_cli_tune_writes_best_models_that_evaluate_reads(tmp_path):
     train, test = _diginetica_slice(tmp_path, 3000, 400)
-    result = _cli(["tune", "--train", str(train), "--test", str(test), "--models", "itemknn,pop", "--trials", "1",
-                   "--baseline-trials", "2",
-                   "--k", "10", "--select", "HR@10", "--no-track", "--out", str(tmp_path / "tuned"),
-                   "--json", str(tmp_path / "t.json")], tmp_path)
+    result = _cli(
+        [
+            "tune",
+            "--train",
+            str(train),
+            "--test",
+            str(test),
+            "--models",
+            "itemknn,pop",
+            "--trials",
+            "1",
+            "--baseline-trials",
+            "2",
+            "--k",
+            "10",
+            "--select",
+            "HR@10",
+            "--no-track",
+            "--out",
+            str(tmp_path / "tuned"),
+            "--json",
+            str(tmp_path / "t.json"),
+        ],
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     best = json.loads((tmp_path / "tuned" / "best_models.json").read_text())
     assert [m["kind"] for m in best["models"]] == ["itemknn", "pop"]
     trials = (tmp_path / "tuned" / "trials.csv").read_text().splitlines()
     assert len(trials) == 1 + 2 + 1  # header, 2 item-kNN fits, 1 popularity fit
     tuned = json.loads((tmp_path / "t.json").read_text())
-    again = _cli(["evaluate", "--train", str(train), "--test", str(test), "--config", str(tmp_path / "tuned" / "best_models.json"),
-                  "--k", "10", "--no-track", "--json", str(tmp_path / "e.json")], tmp_path)
+    again = _cli(
+        [
+            "evaluate",
+            "--train",
+            str(train),
+            "--test",
+            str(test),
+            "--config",
+            str(tmp_path / "tuned" / "best_models.json"),
+            "--k",
+            "10",
+            "--no-track",
+            "--json",
+            str(tmp_path / "e.json"),
+        ],
+        tmp_path,
+    )
     assert again.returncode == 0, again.stderr
     assert json.loads((tmp_path / "e.json").read_text()) == tuned  # same models, same figures
     bad = _cli(["tune", "--train", str(train), "--test", str(test), "--baseline-trials", "0", "--no-track"], tmp_path)
@@ -358,7 +472,9 @@ def test_the_selected_metric_picks_the_variant_and_the_trial():
     better_ranks = ({"scorer": "b"}, {"HR@20": 0.48, "MRR@20": 0.15, "NDCG@20": 0.23})
     assert Trial("item2vec", 0, {}, 0.0, [many_hits, better_ranks]).best == better_ranks
     assert Trial("item2vec", 0, {}, 0.0, [many_hits, better_ranks], select="HR@20").best == many_hits
-    trials = [Trial("als", i, {"factors": f}, 0.0, [v]) for i, (f, v) in enumerate([(8, many_hits), (16, better_ranks)])]
+    trials = [
+        Trial("als", i, {"factors": f}, 0.0, [v]) for i, (f, v) in enumerate([(8, many_hits), (16, better_ranks)])
+    ]
     assert best_specs({"als": trials})["als"].params == {"factors": 16}
     sessions = Corpus.from_sentences([["a", "b", "a"]])
     with pytest.raises(ValueError, match="--select 'recall@20' must be HR, MRR or NDCG"):

@@ -53,13 +53,24 @@ def test_export_errors(trained, tmp_path):
         export_vectors(trained, tmp_path / "v", "csv")
     with pytest.raises(FileNotFoundError, match="output directory not found"):
         export_vectors(trained, tmp_path / "missing" / "v.parquet", "parquet")
-    result = subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", "export",
-                             str(tmp_path / "no-model"), str(tmp_path / "v.txt")], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from item2vec.cli import main; main()",
+            "export",
+            str(tmp_path / "no-model"),
+            str(tmp_path / "v.txt"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and "model directory not found" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
 # ---- MLflow ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def logged(trained, tmp_path_factory):
@@ -83,10 +94,28 @@ def scored_by_cli(trained, synthetic, tmp_path_factory):
     trained.save(root / "m")
     sessions = synthetic.sessions()[:300] + [["unknown"], []]
     (root / "s.txt").write_text("\n".join(" ".join(s) for s in sessions) + "\n")
-    result = subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", "recommend",
-                             str(root / "m"), "--sessions", str(root / "s.txt"), "--out", str(root / "r.parquet"),
-                             "--k", "6", "--scorer", "sequence", "--chunk-size", "100", "--no-progress"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from item2vec.cli import main; main()",
+            "recommend",
+            str(root / "m"),
+            "--sessions",
+            str(root / "s.txt"),
+            "--out",
+            str(root / "r.parquet"),
+            "--k",
+            "6",
+            "--scorer",
+            "sequence",
+            "--chunk-size",
+            "100",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     frame = pl.read_parquet(root / "r.parquet")
     return sessions, frame.group_by("id", maintain_order=True).agg("item", "score", pl.col("fallback").first())
@@ -105,7 +134,8 @@ def test_pyfunc_predict_equals_the_cli(logged, scored_by_cli):
     predicted = loaded.predict(pd.DataFrame({"items": sessions}))
     assert len(predicted) == len(sessions)
     for (items, scores, fallback), (_, want_items, want_scores, want_fallback) in zip(
-            predicted[["items", "scores", "fallback"]].itertuples(index=False), cli.iter_rows()):
+        predicted[["items", "scores", "fallback"]].itertuples(index=False), cli.iter_rows()
+    ):
         assert list(items) == want_items and bool(fallback) == want_fallback
         assert list(scores) == ([] if want_fallback else want_scores)  # exact: same float32 values
     fewer = loaded.predict(pd.DataFrame({"items": sessions[:3]}), params={"k": 2})
@@ -124,8 +154,13 @@ def test_spark_udf_scores_like_the_cli(logged, scored_by_cli, monkeypatch):
     from pyspark.sql import SparkSession
 
     monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # workers must import item2vec from this environment
-    spark = (SparkSession.builder.master("local[1]").appName("item2vec-test")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1").getOrCreate())
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .appName("item2vec-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .getOrCreate()
+    )
     try:
         sessions, cli = scored_by_cli
         frame = spark.createDataFrame([(i, s) for i, s in enumerate(sessions)], "id long, items array<string>")

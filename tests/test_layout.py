@@ -26,7 +26,7 @@ def imports() -> dict[str, set[str]]:
             if isinstance(node, ast.ImportFrom):
                 source = node.module or ""
                 if node.level:  # relative: resolve against this module's package
-                    base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                    base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                     source = ".".join(base + ([node.module] if node.module else []))
                 if not source.startswith("item2vec"):
                     continue
@@ -47,7 +47,7 @@ def test_no_import_cycle():
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                raise AssertionError("import cycle: " + " -> ".join(path[path.index(nxt):] + [nxt]))
+                raise AssertionError("import cycle: " + " -> ".join(path[path.index(nxt) :] + [nxt]))
             if nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = 2
@@ -72,12 +72,14 @@ def test_the_top_level_holds_at_most_eight_modules():
 def test_stages_import_only_upstream():
     """scoring never imports evaluation or integrations; evaluation never imports integrations or
     the CLI; nothing but the CLI imports the CLI."""
-    forbidden = {"item2vec.data": ("item2vec.scoring", "item2vec.evaluation", "item2vec.integrations", "item2vec.cli"),
-                 "item2vec.engine": ("item2vec.scoring", "item2vec.evaluation", "item2vec.integrations", "item2vec.cli"),
-                 "item2vec.sessions": ("item2vec.scoring", "item2vec.evaluation", "item2vec.integrations", "item2vec.cli"),
-                 "item2vec.scoring": ("item2vec.evaluation", "item2vec.integrations", "item2vec.cli"),
-                 "item2vec.evaluation": ("item2vec.integrations", "item2vec.cli"),
-                 "item2vec.integrations": ("item2vec.cli",)}
+    forbidden = {
+        "item2vec.data": ("item2vec.scoring", "item2vec.evaluation", "item2vec.integrations", "item2vec.cli"),
+        "item2vec.engine": ("item2vec.scoring", "item2vec.evaluation", "item2vec.integrations", "item2vec.cli"),
+        "item2vec.sessions": ("item2vec.scoring", "item2vec.evaluation", "item2vec.integrations", "item2vec.cli"),
+        "item2vec.scoring": ("item2vec.evaluation", "item2vec.integrations", "item2vec.cli"),
+        "item2vec.evaluation": ("item2vec.integrations", "item2vec.cli"),
+        "item2vec.integrations": ("item2vec.cli",),
+    }
     for module, targets in imports().items():
         for stage, below in forbidden.items():
             if module.startswith(stage):

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from item2vec import Corpus, Item2Vec
+from item2vec import Item2Vec
 from item2vec.data.synthetic import group_purity
 
 FAST = dict(vector_size=32, window=3, min_count=1, epochs=5, seed=5)
@@ -16,8 +16,16 @@ def trained(synthetic):
     return Item2Vec(**FAST).fit(synthetic.sessions())
 
 
-@pytest.mark.parametrize("mode", [dict(sg=True), dict(sg=False), dict(whole_sentence=True),
-                                  dict(ns_exponent=-0.5), dict(shrink_windows=False, workers=2)])
+@pytest.mark.parametrize(
+    "mode",
+    [
+        dict(sg=True),
+        dict(sg=False),
+        dict(whole_sentence=True),
+        dict(ns_exponent=-0.5),
+        dict(shrink_windows=False, workers=2),
+    ],
+)
 def test_planted_groups_are_recovered(synthetic, mode):
     model = Item2Vec(**{**FAST, **mode}).fit(synthetic.sessions())
     # measured over seeds 1-5 in every mode: purity 0.996-1.00; chance is 1/10
@@ -45,8 +53,9 @@ def test_both_contexts_concatenates_a_window_run_and_a_session_run(synthetic):
     sessions = synthetic.sessions()[:3000]
     both = Item2Vec(**{**FAST, "vector_size": 33}, both_contexts=True, workers=1).fit(sessions)
     window = Item2Vec(**{**FAST, "vector_size": 16}, workers=1).fit(sessions)
-    session = Item2Vec(**{**FAST, "vector_size": 17, "seed": FAST["seed"] + 1}, whole_sentence=True,
-                       workers=1).fit(sessions)
+    session = Item2Vec(**{**FAST, "vector_size": 17, "seed": FAST["seed"] + 1}, whole_sentence=True, workers=1).fit(
+        sessions
+    )
     assert both.vectors.shape == (len(window), 33)
     assert np.array_equal(both.vectors, np.hstack([window.vectors, session.vectors]))
     assert np.array_equal(both.output_vectors_, np.hstack([window.output_vectors_, session.output_vectors_]))
@@ -128,14 +137,24 @@ def test_word2vec_export_refuses_keys_with_spaces(tmp_path):
         model.save_word2vec_format(tmp_path / "v.txt")
 
 
-@pytest.mark.parametrize("params, message", [
-    (dict(vector_size=0), "vector_size"), (dict(epochs=0), "epochs"), (dict(window=0), "window"),
-    (dict(negative=-1), "negative"), (dict(negative=0), "negative"), (dict(min_count=0), "min_count"),
-    (dict(alpha=0), "alpha"), (dict(min_alpha=1.0), "min_alpha"), (dict(sample=-1), "sample"),
-    (dict(workers=0), "workers"), (dict(ns_exponent=float("nan")), "ns_exponent"),
-    (dict(both_contexts=True, vector_size=1), "vector_size"),
-    (dict(both_contexts=True, whole_sentence=True), "leave whole_sentence off"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(vector_size=0), "vector_size"),
+        (dict(epochs=0), "epochs"),
+        (dict(window=0), "window"),
+        (dict(negative=-1), "negative"),
+        (dict(negative=0), "negative"),
+        (dict(min_count=0), "min_count"),
+        (dict(alpha=0), "alpha"),
+        (dict(min_alpha=1.0), "min_alpha"),
+        (dict(sample=-1), "sample"),
+        (dict(workers=0), "workers"),
+        (dict(ns_exponent=float("nan")), "ns_exponent"),
+        (dict(both_contexts=True, vector_size=1), "vector_size"),
+        (dict(both_contexts=True, whole_sentence=True), "leave whole_sentence off"),
+    ],
+)
 def test_bad_hyperparameters_fail_before_training(params, message):
     with pytest.raises(ValueError, match=message):
         Item2Vec(**params).fit([["a", "b"]])

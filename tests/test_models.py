@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import naive
-from contracts import NextItemModelContract
 from item2vec.data.corpus import Corpus
 from item2vec.evaluation import ModelSpec, NextItemTask, evaluate_models, make_model, parse_baselines
 from item2vec.evaluation.models import ALS, BPR, MODELS, Item2VecRecommender, ItemKNN, Popularity
 from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.scoring import ScoringOptions, encode_sessions, recommend_top_k
+
+import naive
+from contracts import NextItemModelContract
 
 
 class TestPopularity(NextItemModelContract):
@@ -60,8 +61,10 @@ def data(synthetic):
 @pytest.fixture(scope="module")
 def fitted(data):
     train, _ = data
-    return {cls().make().name: cls().make().fit(train) for cls in (TestPopularity, TestItemKNN, TestALS, TestBPR,
-                                                                  TestItem2Vec)}
+    return {
+        cls().make().name: cls().make().fit(train)
+        for cls in (TestPopularity, TestItemKNN, TestALS, TestBPR, TestItem2Vec)
+    }
 
 
 @pytest.mark.parametrize("name", ["itemknn", "als", "bpr", "item2vec"])
@@ -79,8 +82,17 @@ def test_every_learned_model_beats_popularity(fitted, data, name):
 
 def _tiny():
     """Repeat-free sessions over 8 items, and a few prefixes."""
-    sessions = [["a", "b", "c"], ["b", "c", "d"], ["a", "c"], ["d", "e", "f"], ["e", "f", "g"],
-                ["f", "g", "h"], ["a", "b"], ["g", "h", "a"], ["c", "d", "e"]]
+    sessions = [
+        ["a", "b", "c"],
+        ["b", "c", "d"],
+        ["a", "c"],
+        ["d", "e", "f"],
+        ["e", "f", "g"],
+        ["f", "g", "h"],
+        ["a", "b"],
+        ["g", "h", "a"],
+        ["c", "d", "e"],
+    ]
     train = Corpus.from_sentences(sessions)
     prefixes = [["a"], ["b", "c"], ["e", "f", "g"], ["h", "a"], []]
     task = NextItemTask.from_pairs(prefixes, ["b", "d", "h", "c", "a"], train.vocab)
@@ -97,8 +109,10 @@ def test_popularity_is_the_count_order_minus_the_prefix():
         assert row == [i for i in order if i not in seen][:4]
 
 
-@pytest.mark.parametrize("prefix, weights", [("last", lambda p: {p[-1]: 1.0}),
-                                              ("recency", lambda p: {i: 0.5 ** (len(p) - 1 - a) for a, i in enumerate(p)})])
+@pytest.mark.parametrize(
+    "prefix, weights",
+    [("last", lambda p: {p[-1]: 1.0}), ("recency", lambda p: {i: 0.5 ** (len(p) - 1 - a) for a, i in enumerate(p)})],
+)
 def test_itemknn_scores_are_summed_cosines(prefix, weights):
     train, task, ids = _tiny()
     n = len(train.vocab)
@@ -161,8 +175,11 @@ def test_item2vec_row_is_recommend_top_k_in_catalogue_ids(data):
     wrapped = Item2VecRecommender(vector_size=16, epochs=2, min_count=20, workers=1).fit(train)
     model = wrapped.model_
     assert len(model) < len(train.vocab)  # min_count dropped items: the row order differs
-    rows, _ = recommend_top_k(model, encode_sessions(model, task.prefix_keys()),
-                              ScoringOptions(k=5, scorer="last", n_last=1, decay=1.0, exclude_seen=True))
+    rows, _ = recommend_top_k(
+        model,
+        encode_sessions(model, task.prefix_keys()),
+        ScoringOptions(k=5, scorer="last", n_last=1, decay=1.0, exclude_seen=True),
+    )
     expected = [[train.vocab.key_to_index[model.index_to_key[r]] for r in row] for row in rows.tolist()]
     assert wrapped.recommend(task, 5, exclude_seen=True, scorer="last").tolist() == expected
 

@@ -8,16 +8,25 @@ import sys
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from item2vec import Item2Vec, config
+from item2vec.engine import topk
+from item2vec.engine._topk import top_k_sparse_rows
+from item2vec.scoring import (
+    SCORERS,
+    GraphScorer,
+    Recommender,
+    ScoringOptions,
+    encode_sessions,
+    query_vectors,
+    recommend_batch,
+    recommend_top_k,
+)
 
 import naive
 from conftest import shared_file
-from item2vec import Item2Vec
-from item2vec import config
-from item2vec.engine import topk
-from item2vec.engine._topk import top_k_sparse_rows
-from item2vec.scoring import (SCORERS, GraphScorer, Recommender, ScoringOptions, encode_sessions, query_vectors,
-                              recommend_batch, recommend_top_k)
 
 LINEAR_SCORERS = [s for s, cls in SCORERS.items() if not issubclass(cls, GraphScorer)]
 MIXTURES = [s for s, cls in SCORERS.items() if issubclass(cls, GraphScorer)]
@@ -48,16 +57,21 @@ def integer_model(trained, tmp_path, seed=0):
 
 # ---- the kernel ---------------------------------------------------------------------------------
 
+
 @st.composite
 def top_k_problems(draw):
     n_queries = draw(st.integers(0, 12))
     n_items = draw(st.integers(1, 40))
     dim = draw(st.integers(1, 4))
     values = st.integers(-3, 3)
-    queries = np.array(draw(st.lists(st.lists(values, min_size=dim, max_size=dim),
-                                     min_size=n_queries, max_size=n_queries)), dtype=np.float32).reshape(n_queries, dim)
-    items = np.array(draw(st.lists(st.lists(values, min_size=dim, max_size=dim),
-                                   min_size=n_items, max_size=n_items)), dtype=np.float32)
+    queries = np.array(
+        draw(st.lists(st.lists(values, min_size=dim, max_size=dim), min_size=n_queries, max_size=n_queries)),
+        dtype=np.float32,
+    ).reshape(n_queries, dim)
+    items = np.array(
+        draw(st.lists(st.lists(values, min_size=dim, max_size=dim), min_size=n_items, max_size=n_items)),
+        dtype=np.float32,
+    )
     exclude = [draw(st.lists(st.integers(0, n_items - 1), max_size=6)) for _ in range(n_queries)]
     allowed = draw(st.none() | st.lists(st.booleans(), min_size=n_items, max_size=n_items))
     k = draw(st.integers(1, n_items + 3))
@@ -73,8 +87,14 @@ def test_top_k_inner_equals_naive_exactly(problem, workers, tiles):
     with pytest.MonkeyPatch.context() as patch:  # small tiles and chunks exercise every boundary
         patch.setattr(config, "ROWS_PER_TASK", tiles[0])
         patch.setattr(config, "ITEMS_PER_TILE", tiles[1])
-        ids, scores = topk.top_k_inner(queries, items, k, exclude=(flat, offsets),
-                                       allowed=None if allowed is None else np.array(allowed), workers=workers)
+        ids, scores = topk.top_k_inner(
+            queries,
+            items,
+            k,
+            exclude=(flat, offsets),
+            allowed=None if allowed is None else np.array(allowed),
+            workers=workers,
+        )
     want_ids, want_scores = naive.top_k_inner(queries, items, k, exclude, allowed)
     assert ids.tolist() == want_ids
     assert scores.tolist() == want_scores
@@ -99,6 +119,7 @@ def test_top_k_inner_rejects_mismatched_shapes():
 
 
 # ---- sessions -> recommendations ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("scorer", LINEAR_SCORERS)
 def test_recommend_top_k_equals_naive_on_integer_vectors(trained, tmp_path, sessions, scorer, monkeypatch):
@@ -160,12 +181,21 @@ def test_top_k_sparse_rows_equals_naive_exactly(problem, with_exclusions):
     flat = np.array([i for e in exclude for i in e], dtype=np.int32)
     items = np.empty((len(dense), k), np.int32)
     scores = np.empty((len(dense), k), np.float32)
-    top_k_sparse_rows(stored.indptr.astype(np.int64), stored.indices.astype(np.int32), stored.data, values.shape[1],
-                      flat, offsets if with_exclusions else np.zeros(0, np.int64),
-                      np.zeros(0, bool) if allowed is None else np.array(allowed), items, scores)
+    top_k_sparse_rows(
+        stored.indptr.astype(np.int64),
+        stored.indices.astype(np.int32),
+        stored.data,
+        values.shape[1],
+        flat,
+        offsets if with_exclusions else np.zeros(0, np.int64),
+        np.zeros(0, bool) if allowed is None else np.array(allowed),
+        items,
+        scores,
+    )
     for r, row in enumerate(values):
-        want = naive.top_k_of_scores([-np.inf if np.isnan(v) else v + 10 for v in row], k,
-                                     exclude[r] if with_exclusions else (), allowed)
+        want = naive.top_k_of_scores(
+            [-np.inf if np.isnan(v) else v + 10 for v in row], k, exclude[r] if with_exclusions else (), allowed
+        )
         assert items[r].tolist() == want[0]
         assert scores[r].tolist() == want[1]
 
@@ -181,18 +211,29 @@ def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours, excl
     temperature = 0.1 if scorer == "neighbours" else 1.0
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(config, "NEIGHBOURS", neighbours)
-        items, scores = recommend_top_k(trained, encoded, ScoringOptions(k=12, scorer=scorer, n_last=3, decay=0.7,
-                                                                         temperature=temperature,
-                                                                         exclude_seen=exclude_seen))
+        items, scores = recommend_top_k(
+            trained,
+            encoded,
+            ScoringOptions(
+                k=12, scorer=scorer, n_last=3, decay=0.7, temperature=temperature, exclude_seen=exclude_seen
+            ),
+        )
     unit = np.asarray(trained.unit_vectors, np.float64)
     for s, session in enumerate(picked[:-1]):
         rows = [trained.index(key) for key in session]
         if scorer == "neighbours":
             exact = naive.mixture_scores(rows, unit, unit, 1.0, temperature, 3, 0.7, neighbours)
         else:
-            exact = naive.next_item_mixture_scores(rows, trained.vectors, trained.output_vectors_, temperature,
-                                                   3, 0.7, min(neighbours, len(trained) - 1),
-                                                   trained.repeat_share_)
+            exact = naive.next_item_mixture_scores(
+                rows,
+                trained.vectors,
+                trained.output_vectors_,
+                temperature,
+                3,
+                0.7,
+                min(neighbours, len(trained) - 1),
+                trained.repeat_share_,
+            )
         want_items, want_scores = naive.top_k_of_scores(exact, 12, exclude=rows if exclude_seen else ())
         assert_same_up_to_near_ties(items[s].tolist(), want_items, exact, rows if exclude_seen else ())
         assert np.allclose(scores[s], want_scores, rtol=1e-4, atol=1e-4)
@@ -207,7 +248,9 @@ def assert_same_up_to_near_ties(got: list[int], want: list[int], exact, excluded
     for mine, theirs in zip(got, want):
         if mine != theirs:
             gap = abs(exact[mine] - exact[theirs])
-            assert gap <= rtol * max(1.0, abs(exact[theirs])), f"item {mine} instead of {theirs}: scores differ by {gap}"
+            assert gap <= rtol * max(1.0, abs(exact[theirs])), (
+                f"item {mine} instead of {theirs}: scores differ by {gap}"
+            )
 
 
 def test_mixture_repeats_items_at_the_measured_share_or_the_default_for_old_models(tmp_path, trained, sessions):
@@ -217,8 +260,9 @@ def test_mixture_repeats_items_at_the_measured_share_or_the_default_for_old_mode
     own = trained.index(session[0])
 
     def own_score(model):
-        items, scores = recommend_top_k(model, encode_sessions(model, [session]),
-                                        ScoringOptions(k=len(model), scorer="mixture", exclude_seen=False))
+        items, scores = recommend_top_k(
+            model, encode_sessions(model, [session]), ScoringOptions(k=len(model), scorer="mixture", exclude_seen=False)
+        )
         return float(scores[0][items[0].tolist().index(own)])
 
     assert own_score(trained) == pytest.approx(np.log(trained.repeat_share_), rel=1e-5)
@@ -233,9 +277,11 @@ def test_neighbours_scorer_ranks_the_session_own_items_first_when_kept(trained, 
     """A cosine of 1 with itself: with --keep-seen and a sharp temperature, the session's own
     (distinct) items come first, the most recent weighing most."""
     session = list(dict.fromkeys(sessions[5]))[:4]
-    items, _ = recommend_top_k(trained, encode_sessions(trained, [session]),
-                               ScoringOptions(k=len(session), scorer="neighbours", n_last=10, decay=0.5,
-                                              temperature=1e-4, exclude_seen=False))
+    items, _ = recommend_top_k(
+        trained,
+        encode_sessions(trained, [session]),
+        ScoringOptions(k=len(session), scorer="neighbours", n_last=10, decay=0.5, temperature=1e-4, exclude_seen=False),
+    )
     assert [trained.index_to_key[i] for i in items[0]] == session[::-1]
 
 
@@ -302,8 +348,14 @@ def test_bad_options_and_empty_input(trained):
         recommend_batch(trained, [["a"]], ScoringOptions(k=len(trained) + 1))
     with pytest.raises(ValueError, match="unknown scorer"):
         ScoringOptions(scorer="best")
-    for bad in ({"k": 0}, {"n_last": 0}, {"decay": 0}, {"decay": 1.5}, {"temperature": float("nan")},
-                {"exclude_seen": "yes"}):
+    for bad in (
+        {"k": 0},
+        {"n_last": 0},
+        {"decay": 0},
+        {"decay": 1.5},
+        {"temperature": float("nan")},
+        {"exclude_seen": "yes"},
+    ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             ScoringOptions(**bad)
     with pytest.raises(ValueError, match="unknown scoring option 'kk'"):
@@ -319,9 +371,11 @@ def test_bad_options_and_empty_input(trained):
 
 # ---- CLI ------------------------------------------------------------------------------------------
 
+
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)], capture_output=True, text=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -338,13 +392,36 @@ def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessio
     text = tmp_path / "sessions.txt"
     text.write_text("\n".join(" ".join(s) for s in batch) + "\n")
     parquet = tmp_path / "sessions.parquet"
-    pl.DataFrame({"session_id": [f"x{i}" for i in range(len(batch))], "items": batch,  # as `item2vec sessions` writes
-                  "weights": [[1.0] * len(s) for s in batch]}).write_parquet(parquet)
+    pl.DataFrame(
+        {
+            "session_id": [f"x{i}" for i in range(len(batch))],
+            "items": batch,  # as `item2vec sessions` writes
+            "weights": [[1.0] * len(s) for s in batch],
+        }
+    ).write_parquet(parquet)
     want = recommend_batch(trained, batch, ScoringOptions(k=5, scorer=scorer, temperature=temperature))
-    for source, ids in ((text, pl.Series(range(len(batch)))), (parquet, pl.Series([f"x{i}" for i in range(len(batch))]))):
+    for source, ids in (
+        (text, pl.Series(range(len(batch)))),
+        (parquet, pl.Series([f"x{i}" for i in range(len(batch))])),
+    ):
         out = tmp_path / "recs.parquet"
-        result = run_cli("recommend", saved, "--sessions", source, "--out", out, "--k", 5, "--scorer", scorer,
-                         "--temperature", temperature, "--chunk-size", 37, "--no-progress")
+        result = run_cli(
+            "recommend",
+            saved,
+            "--sessions",
+            source,
+            "--out",
+            out,
+            "--k",
+            5,
+            "--scorer",
+            scorer,
+            "--temperature",
+            temperature,
+            "--chunk-size",
+            37,
+            "--no-progress",
+        )
         assert result.returncode == 0, result.stderr
         assert "1 item occurrence(s) unknown" in result.stderr and "1 session(s) had no known item" not in result.stderr
         got = pl.read_parquet(out)
@@ -354,8 +431,8 @@ def test_cli_text_and_parquet_inputs_match_the_python_api(trained, saved, sessio
 
 @pytest.mark.parametrize("per", ["user", "session"])
 def test_cli_events_match_sessionised_histories(tmp_path, per):
-    from item2vec.sessions.files import event_histories
     from item2vec.sessions import SessionOptions, event_format
+    from item2vec.sessions.files import event_histories
 
     log = shared_file("retailrocket_sample_srgtm.tsv.gz")
     fmt, options = event_format("retailrocket-srgtm"), SessionOptions(min_length=1)
@@ -364,8 +441,23 @@ def test_cli_events_match_sessionised_histories(tmp_path, per):
         assert ids.n_unique() == len(ids) and histories.list.len().sum() == 8196
     model = Item2Vec(**FAST).fit(histories.to_list()[::2])  # half the histories: some items unknown
     model.save(tmp_path / "m")
-    result = run_cli("recommend", tmp_path / "m", "--events", log, "--format", "retailrocket-srgtm", "--min-length", 1,
-                     "--per", per, "--k", 4, "--out", tmp_path / "r.parquet", "--no-progress")
+    result = run_cli(
+        "recommend",
+        tmp_path / "m",
+        "--events",
+        log,
+        "--format",
+        "retailrocket-srgtm",
+        "--min-length",
+        1,
+        "--per",
+        per,
+        "--k",
+        4,
+        "--out",
+        tmp_path / "r.parquet",
+        "--no-progress",
+    )
     assert result.returncode == 0, result.stderr
     assert "item occurrence(s) unknown to the model were skipped" in result.stderr
     want = recommend_batch(model, histories, ScoringOptions(k=4), ids=ids)
@@ -391,8 +483,18 @@ def test_cli_errors(saved, tmp_path):
     pl.DataFrame({"a": [1], "b": ["x"]}).write_parquet(wrong)
     result = run_cli("recommend", saved, "--sessions", wrong, "--out", tmp_path / "r.parquet")
     assert result.returncode == 2 and "--items-col" in result.stderr
-    result = run_cli("recommend", saved, "--sessions", empty, "--scorer", "mixture", "--temperature", 0,
-                     "--out", tmp_path / "r.parquet")
+    result = run_cli(
+        "recommend",
+        saved,
+        "--sessions",
+        empty,
+        "--scorer",
+        "mixture",
+        "--temperature",
+        0,
+        "--out",
+        tmp_path / "r.parquet",
+    )
     assert result.returncode == 2 and "temperature must be > 0" in result.stderr and "Traceback" not in result.stderr
     future = tmp_path / "future"
     subprocess.run(["cp", "-r", str(saved), str(future)], check=True)

@@ -6,38 +6,58 @@ import gzip
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import polars as pl
 import pytest
-from conftest import shared_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import naive
 from item2vec import Item2Vec
-from item2vec.sessions import (FORMATS, EventFormat, SessionOptions, codes, event_format, leave_last_out,
-                               sessionize, temporal_split)
+from item2vec.sessions import (
+    FORMATS,
+    EventFormat,
+    SessionOptions,
+    codes,
+    event_format,
+    leave_last_out,
+    sessionize,
+    temporal_split,
+)
+
+import naive
+from conftest import shared_file
 
 US = 1_000_000
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WEIGHTS = {"view": 1.0, "cart": 3.0, "buy": 5.0}
 
 
 # ---- helpers: run both implementations, compare session by session ----------------------------
 
+
 def fast_rows(sessions):
     """(user, source session, items, weights, start_us, end_us) per session, in order."""
     frame = sessions.frame().with_columns(pl.col("start", "end").dt.epoch("us"))
-    return [(r.get("user_id"), r.get("source_session_id"), r["items"], r.get("weights"), r["start"], r["end"])
-            for r in frame.iter_rows(named=True)]
+    return [
+        (r.get("user_id"), r.get("source_session_id"), r["items"], r.get("weights"), r["start"], r["end"])
+        for r in frame.iter_rows(named=True)
+    ]
 
 
 def naive_rows(sessions, fmt, weighted):
-    return [(s["user"] if fmt.user else None, s["session"] if fmt.session else None,
-             [str(e[1]) for e in s["events"]], [e[3] for e in s["events"]] if weighted else None,
-             s["events"][0][2], s["events"][-1][2]) for s in sessions]
+    return [
+        (
+            s["user"] if fmt.user else None,
+            s["session"] if fmt.session else None,
+            [str(e[1]) for e in s["events"]],
+            [e[3] for e in s["events"]] if weighted else None,
+            s["events"][0][2],
+            s["events"][-1][2],
+        )
+        for s in sessions
+    ]
 
 
 def without_absent(rows, fmt):
@@ -47,10 +67,17 @@ def without_absent(rows, fmt):
 
 def naive_steps(options: SessionOptions, by_session: bool) -> dict:
     """The naive sessioniser's arguments (microseconds) for ``options``."""
-    return dict(by_session=by_session, gap=options.gap_us, max_duration=options.max_duration_us,
-                event_types=options.event_types, event_weights=options.event_weights,
-                keep_last=options.keep_last, min_item_count=options.min_item_count,
-                min_length=options.min_length, iterate=options.iterate)
+    return dict(
+        by_session=by_session,
+        gap=options.gap_us,
+        max_duration=options.max_duration_us,
+        event_types=options.event_types,
+        event_weights=options.event_weights,
+        keep_last=options.keep_last,
+        min_item_count=options.min_item_count,
+        min_length=options.min_length,
+        iterate=options.iterate,
+    )
 
 
 def as_naive_events(frame: pl.DataFrame) -> list[dict]:
@@ -60,6 +87,7 @@ def as_naive_events(frame: pl.DataFrame) -> list[dict]:
 
 # ---- random logs ----------------------------------------------------------------------------
 
+
 @st.composite
 def random_logs(draw):
     """Small logs with ties, nulls, repeats, unsorted times and gaps exactly at the thresholds
@@ -67,13 +95,15 @@ def random_logs(draw):
     int_ids = draw(st.booleans())
     users = [1, 2, 3] if int_ids else ["a", "b", "c"]
     items = [10, 11, 12, 13] if int_ids else ["x", "y", "z", "w"]
-    row = st.fixed_dictionaries({
-        "user": st.sampled_from(users * 4 + [None]),
-        "item": st.sampled_from(items * 3 + [None]),
-        "time": st.sampled_from([k * 30 for k in range(16)] * 2 + [None]),
-        "session": st.sampled_from([7, 8, 9] * 3 + [None]),
-        "event": st.sampled_from(["view", "view", "cart", "buy", None]),
-    })
+    row = st.fixed_dictionaries(
+        {
+            "user": st.sampled_from(users * 4 + [None]),
+            "item": st.sampled_from(items * 3 + [None]),
+            "time": st.sampled_from([k * 30 for k in range(16)] * 2 + [None]),
+            "session": st.sampled_from([7, 8, 9] * 3 + [None]),
+            "event": st.sampled_from(["view", "view", "cart", "buy", None]),
+        }
+    )
     rows = draw(st.lists(row, max_size=40))
     id_type = pl.Int64 if int_ids else pl.String
     schema = {"user": id_type, "item": id_type, "time": pl.Int64, "session": pl.Int64, "event": pl.String}
@@ -96,16 +126,20 @@ def random_options(draw):
 
 
 def log_format(by_session: bool) -> EventFormat:
-    return EventFormat(user="user", item="item", time="time", event="event",
-                       session="session" if by_session else None, time_format="s")
+    return EventFormat(
+        user="user", item="item", time="time", event="event", session="session" if by_session else None, time_format="s"
+    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(log=random_logs(), options=random_options(), by_session=st.booleans(), as_pandas=st.booleans())
 def test_sessionize_agrees_with_naive_sessioniser(log, options, by_session, as_pandas):
     fmt = log_format(by_session)
-    expected = naive_rows(naive.naive_sessionize(as_naive_events(log), **naive_steps(options, by_session)),
-                          fmt, options.event_weights is not None)
+    expected = naive_rows(
+        naive.naive_sessionize(as_naive_events(log), **naive_steps(options, by_session)),
+        fmt,
+        options.event_weights is not None,
+    )
     source = log.to_pandas(use_pyarrow_extension_array=True) if as_pandas else log
     if not expected:
         with pytest.raises(ValueError, match="no events"):
@@ -119,8 +153,12 @@ def test_sessionize_agrees_with_naive_sessioniser(log, options, by_session, as_p
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(log=random_logs(), options=random_options(), by_session=st.booleans(),
-       cutoff=st.integers(0, 16).map(lambda k: k * 30 - 15 * (k % 2)))
+@given(
+    log=random_logs(),
+    options=random_options(),
+    by_session=st.booleans(),
+    cutoff=st.integers(0, 16).map(lambda k: k * 30 - 15 * (k % 2)),
+)
 def test_temporal_split_agrees_with_naive_and_never_leaks(log, options, by_session, cutoff):
     fmt = log_format(by_session)
     weighted = options.event_weights is not None
@@ -157,21 +195,24 @@ def test_leave_last_out_agrees_with_naive(log, options, by_session):
 def synthetic_log(n=400, seed=0):
     """A denser random log with text ids, for the tests that are not property tests."""
     rng = np.random.default_rng(seed)
-    return pl.DataFrame({
-        "user": [f"u{u}" for u in rng.integers(0, 25, n)],
-        "item": [f"i{i}" for i in rng.integers(0, 30, n)],
-        "time": rng.integers(0, 40, n) * 60,
-        "event": rng.choice(["view", "cart", "buy"], n, p=[0.8, 0.15, 0.05]),
-        "session": rng.integers(0, 60, n),
-    })
+    return pl.DataFrame(
+        {
+            "user": [f"u{u}" for u in rng.integers(0, 25, n)],
+            "item": [f"i{i}" for i in rng.integers(0, 30, n)],
+            "time": rng.integers(0, 40, n) * 60,
+            "event": rng.choice(["view", "cart", "buy"], n, p=[0.8, 0.15, 0.05]),
+            "session": rng.integers(0, 60, n),
+        }
+    )
 
 
 @pytest.mark.parametrize("buckets", [1, 3])
 def test_hash_collisions_fall_back_to_exact_codes(monkeypatch, buckets):
     log = synthetic_log()
     options = SessionOptions(gap_minutes=10, event_weights=WEIGHTS, min_item_count=2, buckets=buckets)
-    expected = naive_rows(naive.naive_sessionize(as_naive_events(log), **naive_steps(options, False)),
-                          log_format(False), True)
+    expected = naive_rows(
+        naive.naive_sessionize(as_naive_events(log), **naive_steps(options, False)), log_format(False), True
+    )
     monkeypatch.setattr(codes, "identity_hash", lambda values: values.hash(seed=0) % 3)
     assert fast_rows(sessionize(log, log_format(False), options)) == expected
 
@@ -179,8 +220,7 @@ def test_hash_collisions_fall_back_to_exact_codes(monkeypatch, buckets):
 def test_buckets_give_the_same_sessions_as_memory(synthetic):
     log = synthetic.events()
     fmt = EventFormat(event="event_type")
-    options = SessionOptions(gap_minutes=20, event_weights={"purchase": 5, "cart": 3}, min_item_count=3,
-                             iterate=True)
+    options = SessionOptions(gap_minutes=20, event_weights={"purchase": 5, "cart": 3}, min_item_count=3, iterate=True)
     in_memory = sessionize(log, fmt, options)
     bucketed = sessionize(log, fmt, replace(options, buckets=5))
     assert bucketed.frame().equals(in_memory.frame())
@@ -188,6 +228,7 @@ def test_buckets_give_the_same_sessions_as_memory(synthetic):
 
 
 # ---- the public formats' samples, read independently with csv/gzip ------------------------------
+
 
 def _seconds(text):
     return round(float(text) * US)
@@ -198,23 +239,49 @@ def _iso(text):
 
 
 def _date(text):
-    return (datetime.fromisoformat(text).replace(tzinfo=timezone.utc) - EPOCH) // timedelta(microseconds=1)
+    return (datetime.fromisoformat(text).replace(tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 
 SAMPLES = {  # preset: (file, separator, header, row -> naive event)
-    "yoochoose": ("yoochoose_raw_sample_srgtm.dat.gz", ",", False,
-                  lambda r: dict(session=r[0], time=_iso(r[1]), item=r[2])),
-    "session-rec": ("yoochoose_rsc15_100k_train_full.tsv.gz", "\t", True,
-                    lambda r: dict(session=r[0], item=r[1], time=_seconds(r[2]))),
-    "diginetica": ("diginetica_sample_train-item-views.csv.gz", ";", True,
-                   lambda r: dict(session=r[0], user=None if r[1] == "NA" else r[1], item=r[2],
-                                  time=_date(r[4]) + int(r[3]) * 1000)),
-    "retailrocket-srgtm": ("retailrocket_sample_srgtm.tsv.gz", "\t", True,
-                           lambda r: dict(time=_seconds(r[0]), user=r[1], item=r[2], session=r[3])),
-    "taobao": ("taobao_UserBehavior_head.csv.gz", ",", False,
-               lambda r: dict(user=r[0], item=r[1], event=r[3], time=_seconds(r[4]))),
+    "yoochoose": (
+        "yoochoose_raw_sample_srgtm.dat.gz",
+        ",",
+        False,
+        lambda r: dict(session=r[0], time=_iso(r[1]), item=r[2]),
+    ),
+    "session-rec": (
+        "yoochoose_rsc15_100k_train_full.tsv.gz",
+        "\t",
+        True,
+        lambda r: dict(session=r[0], item=r[1], time=_seconds(r[2])),
+    ),
+    "diginetica": (
+        "diginetica_sample_train-item-views.csv.gz",
+        ";",
+        True,
+        lambda r: dict(
+            session=r[0], user=None if r[1] == "NA" else r[1], item=r[2], time=_date(r[4]) + int(r[3]) * 1000
+        ),
+    ),
+    "retailrocket-srgtm": (
+        "retailrocket_sample_srgtm.tsv.gz",
+        "\t",
+        True,
+        lambda r: dict(time=_seconds(r[0]), user=r[1], item=r[2], session=r[3]),
+    ),
+    "taobao": (
+        "taobao_UserBehavior_head.csv.gz",
+        ",",
+        False,
+        lambda r: dict(user=r[0], item=r[1], event=r[3], time=_seconds(r[4])),
+    ),
     "movielens-100k": ("ml-100k_u.data.gz", "\t", False, lambda r: dict(user=r[0], item=r[1], time=_seconds(r[3]))),
-    "movielens": ("ml-latest-small_ratings.csv.gz", ",", True, lambda r: dict(user=r[0], item=r[1], time=_seconds(r[3]))),
+    "movielens": (
+        "ml-latest-small_ratings.csv.gz",
+        ",",
+        True,
+        lambda r: dict(user=r[0], item=r[1], time=_seconds(r[3])),
+    ),
 }
 
 
@@ -222,7 +289,7 @@ def read_sample(name):
     file, separator, header, to_event = SAMPLES[name]
     with gzip.open(shared_file(file), "rt", newline="") as f:
         rows = list(csv.reader(f, delimiter=separator))
-    return [to_event(r) for r in rows[1 if header else 0:]]
+    return [to_event(r) for r in rows[1 if header else 0 :]]
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -247,7 +314,9 @@ def test_retailrocket_preset_reads_the_kaggle_layout(tmp_path):
         out.writerow(["timestamp", "visitorid", "event", "itemid", "transactionid"])
         for i, e in enumerate(events):
             e["event"] = kinds[i % len(kinds)]
-            out.writerow([e["time"] // 1000, e["user"], e["event"], e["item"], i if e["event"] == "transaction" else ""])
+            out.writerow(
+                [e["time"] // 1000, e["user"], e["event"], e["item"], i if e["event"] == "transaction" else ""]
+            )
     options = SessionOptions(event_weights={"addtocart": 3, "transaction": 5})
     sessions = sessionize(path, FORMATS["retailrocket"], options)
     expected = naive.naive_sessionize([dict(e, session=None) for e in events], **naive_steps(options, False))
@@ -255,6 +324,7 @@ def test_retailrocket_preset_reads_the_kaggle_layout(tmp_path):
 
 
 # ---- sources and timestamps -----------------------------------------------------------------
+
 
 def test_csv_gzip_parquet_and_dataframes_give_the_same_sessions(tmp_path):
     log = synthetic_log()
@@ -272,17 +342,20 @@ def test_csv_gzip_parquet_and_dataframes_give_the_same_sessions(tmp_path):
     assert all(f.equals(frames[0]) for f in frames[1:])
 
 
-@pytest.mark.parametrize("values, time_format", [
-    (["1700000000", "1700000060.5"], None),                       # epoch seconds, text, with a fraction
-    ([1700000000000, 1700000060500], None),                        # epoch milliseconds
-    ([1700000000000000, 1700000060500000], None),                  # epoch microseconds
-    ([1700000000000000000, 1700000060500000000], None),            # epoch nanoseconds
-    (["2023-11-14T22:13:20Z", "2023-11-14T22:14:20.5Z"], None),    # ISO 8601, UTC
-    (["2023-11-14 23:13:20+01:00", "2023-11-14 23:14:20.5+01:00"], None),  # with an offset
-    (["14/11/2023 22:13:20", "14/11/2023 22:14:20.500"], "%d/%m/%Y %H:%M:%S%.f"),
-    ([1700000000.0, 1700000060.5], "s"),
-    ([1700000000000, 1700000060500], "ms"),
-])
+@pytest.mark.parametrize(
+    "values, time_format",
+    [
+        (["1700000000", "1700000060.5"], None),  # epoch seconds, text, with a fraction
+        ([1700000000000, 1700000060500], None),  # epoch milliseconds
+        ([1700000000000000, 1700000060500000], None),  # epoch microseconds
+        ([1700000000000000000, 1700000060500000000], None),  # epoch nanoseconds
+        (["2023-11-14T22:13:20Z", "2023-11-14T22:14:20.5Z"], None),  # ISO 8601, UTC
+        (["2023-11-14 23:13:20+01:00", "2023-11-14 23:14:20.5+01:00"], None),  # with an offset
+        (["14/11/2023 22:13:20", "14/11/2023 22:14:20.500"], "%d/%m/%Y %H:%M:%S%.f"),
+        ([1700000000.0, 1700000060.5], "s"),
+        ([1700000000000, 1700000060500], "ms"),
+    ],
+)
 def test_timestamps_are_detected_or_follow_the_override(values, time_format):
     log = pl.DataFrame({"user_id": ["u", "u"], "item_id": ["a", "b"], "timestamp": values})
     sessions = sessionize(log, EventFormat(time_format=time_format))
@@ -311,11 +384,14 @@ def test_given_sessions_ignore_the_gap_but_not_max_duration():
 
 def test_a_gap_exactly_at_the_threshold_continues_the_session():
     log = pl.DataFrame({"user_id": ["u"] * 3, "item_id": list("abc"), "timestamp": [0, 1800, 3601]})
-    assert sessionize(log, EventFormat(time_format="s"), SessionOptions(min_length=1)).frame()["items"].to_list() \
-        == [["a", "b"], ["c"]]
+    assert sessionize(log, EventFormat(time_format="s"), SessionOptions(min_length=1)).frame()["items"].to_list() == [
+        ["a", "b"],
+        ["c"],
+    ]
 
 
 # ---- bad input --------------------------------------------------------------------------------
+
 
 def write(path, text):
     path.write_text(text)
@@ -337,11 +413,14 @@ def test_unparsable_timestamp_gives_line_and_value(tmp_path, bad_line):
         sessionize(path)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("u,x", r"line 4 has 2 fields, expected 3"),
-    ("u,x,5,extra", r"line 4 has 4 fields, expected 3"),
-    ('u,"x,5', r"malformed CSV in the record starting at line 4"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("u,x", r"line 4 has 2 fields, expected 3"),
+        ("u,x,5,extra", r"line 4 has 4 fields, expected 3"),
+        ('u,"x,5', r"malformed CSV in the record starting at line 4"),
+    ],
+)
 @pytest.mark.parametrize("name", ["e.csv", "e.csv.gz"])
 def test_malformed_csv_lines_are_reported_never_skipped(tmp_path, bad, message, name):
     text = "\n".join(["user_id,item_id,timestamp", "u,a,1", "u,b,2", bad, "u,c,3"]) + "\n"
@@ -357,11 +436,14 @@ def test_empty_last_fields_are_nulls_not_malformed_lines(tmp_path):
     assert sessions.summary.dropped["null"] == 1 and sessions.frame()["items"].to_list() == [["a", "b"]]
 
 
-@pytest.mark.parametrize("options, step", [
-    (SessionOptions(event_types=("refund",)), "'event type' step"),
-    (SessionOptions(min_length=30), "'short session' step"),
-    (SessionOptions(min_item_count=1000), "'rare item' step"),
-])
+@pytest.mark.parametrize(
+    "options, step",
+    [
+        (SessionOptions(event_types=("refund",)), "'event type' step"),
+        (SessionOptions(min_length=30), "'short session' step"),
+        (SessionOptions(min_item_count=1000), "'rare item' step"),
+    ],
+)
 def test_filtering_everything_names_the_step(synthetic, options, step):
     with pytest.raises(ValueError, match=step):
         sessionize(synthetic.events().head(200), EventFormat(event="event_type"), options)
@@ -383,12 +465,15 @@ def test_last_days_cuts_before_the_latest_event(synthetic):
     assert split.train.frame()["end"].max() < split.cutoff <= split.test.frame()["start"].min()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(gap_minutes=0), "gap_minutes must be a positive number"),
-    (dict(min_length=0), "min_length must be >= 1"),
-    (dict(event_weights={"view": -1}), "event weights must be finite and >= 0"),
-    (dict(event_types="view"), "event_types must be a list"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(gap_minutes=0), "gap_minutes must be a positive number"),
+        (dict(min_length=0), "min_length must be >= 1"),
+        (dict(event_weights={"view": -1}), "event weights must be finite and >= 0"),
+        (dict(event_types="view"), "event_types must be a list"),
+    ],
+)
 def test_bad_options_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         SessionOptions(**kwargs)
@@ -396,24 +481,26 @@ def test_bad_options_are_refused(kwargs, message):
 
 def test_event_options_need_an_event_column_and_presets_must_exist():
     with pytest.raises(ValueError, match="no event type column is mapped"):
-        sessionize(synthetic_log(), EventFormat(user="user", item="item", time="time"),
-                   SessionOptions(event_weights=WEIGHTS))
+        sessionize(
+            synthetic_log(), EventFormat(user="user", item="item", time="time"), SessionOptions(event_weights=WEIGHTS)
+        )
     with pytest.raises(ValueError, match="unknown format 'yoochose'; known formats: yoochoose, session-rec"):
         event_format("yoochose")
 
 
 # ---- CLI ----------------------------------------------------------------------------------------
 
+
 def item2vec(*args):
-    return subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_cli_sessions_writes_parquet_and_summary(tmp_path):
     sample = shared_file("taobao_UserBehavior_head.csv.gz")
     out = tmp_path / "s.parquet"
-    result = item2vec("sessions", sample, "--format", "taobao", "--event-weights", "pv=1,cart=3,buy=5",
-                      "--out", out)
+    result = item2vec("sessions", sample, "--format", "taobao", "--event-weights", "pv=1,cart=3,buy=5", "--out", out)
     assert result.returncode == 0, result.stderr
     expected = sessionize(sample, FORMATS["taobao"], SessionOptions(event_weights={"pv": 1, "cart": 3, "buy": 5}))
     assert pl.read_parquet(out).equals(expected.frame())
@@ -422,8 +509,18 @@ def test_cli_sessions_writes_parquet_and_summary(tmp_path):
 
 def test_cli_sessions_split_writes_train_and_test(tmp_path):
     sample = shared_file("yoochoose_rsc15_100k_train_full.tsv.gz")
-    result = item2vec("sessions", sample, "--format", "session-rec", "--test-days", 1, "--out",
-                      tmp_path / "train.parquet", "--test-out", tmp_path / "test.parquet")
+    result = item2vec(
+        "sessions",
+        sample,
+        "--format",
+        "session-rec",
+        "--test-days",
+        1,
+        "--out",
+        tmp_path / "train.parquet",
+        "--test-out",
+        tmp_path / "test.parquet",
+    )
     assert result.returncode == 0, result.stderr
     train, test = pl.read_parquet(tmp_path / "train.parquet"), pl.read_parquet(tmp_path / "test.parquet")
     assert train["end"].max() < test["start"].min()
@@ -443,8 +540,24 @@ def test_cli_errors_are_one_line_and_leave_no_output(tmp_path):
 
 def test_cli_train_from_events(tmp_path):
     sample = shared_file("yoochoose_rsc15_100k_train_full.tsv.gz")
-    result = item2vec("train", "--events", sample, "--format", "session-rec", "--min-item-count", 5,
-                      "--out", tmp_path / "m", "--epochs", 1, "--vector-size", 8, "--min-count", 1, "--no-progress")
+    result = item2vec(
+        "train",
+        "--events",
+        sample,
+        "--format",
+        "session-rec",
+        "--min-item-count",
+        5,
+        "--out",
+        tmp_path / "m",
+        "--epochs",
+        1,
+        "--vector-size",
+        8,
+        "--min-count",
+        1,
+        "--no-progress",
+    )
     assert result.returncode == 0, result.stderr
     model = Item2Vec.load(tmp_path / "m")
     expected = sessionize(sample, FORMATS["session-rec"], SessionOptions(min_item_count=5)).corpus()

@@ -17,12 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import naive
-from conftest import shared_file
 from item2vec import Corpus, Item2Vec
 from item2vec.text import wordeval
 from item2vec.text.phrases import find_phrases, phrase_pass
 from item2vec.text.reader import corpus_sentences, iter_sentences, read_corpus, write_text8
+
+import naive
+from conftest import shared_file
 
 TOKENIZE = ("whitespace", "lowercase", "text8")
 # characters that exercise every rule: case, digits, markup, entities, CRLF, non-ASCII letters,
@@ -43,9 +44,14 @@ def assert_same_corpus(a: Corpus, b: Corpus) -> None:
 
 # ---- reader -------------------------------------------------------------------------------------
 
+
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=ALPHABET, max_size=300), tokenize=st.sampled_from(TOKENIZE),
-       max_len=st.integers(1, 6), block_size=st.integers(1, 40))
+@given(
+    text=st.text(alphabet=ALPHABET, max_size=300),
+    tokenize=st.sampled_from(TOKENIZE),
+    max_len=st.integers(1, 6),
+    block_size=st.integers(1, 40),
+)
 def test_reader_matches_whole_file_reference_whatever_the_block_size(text, tokenize, max_len, block_size):
     data = text.encode("utf-8")
     expected = [s for s in naive.text_sentences(data, tokenize, max_len) if s]
@@ -100,6 +106,7 @@ def test_text8_on_the_wikipedia_sample_matches_the_reference():
 
 # ---- bad input ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["bad.txt", "bad.txt.gz"])
 def test_invalid_utf8_names_the_byte_offset_and_line(name):
     data = b"good line\nsecond \xff line\n" + b"x " * 5000
@@ -142,8 +149,12 @@ sentences_strategy = st.lists(st.lists(st.sampled_from("aabbbcde"), max_size=12)
 
 
 @settings(max_examples=200, deadline=None)
-@given(sentences=sentences_strategy, threshold=st.sampled_from([0.0, 1.0, 2.5, 10.0, 40.0]),
-       min_count=st.integers(1, 4), passes=st.integers(1, 3))
+@given(
+    sentences=sentences_strategy,
+    threshold=st.sampled_from([0.0, 1.0, 2.5, 10.0, 40.0]),
+    min_count=st.integers(1, 4),
+    passes=st.integers(1, 3),
+)
 def test_phrases_match_word2phrase_reference(sentences, threshold, min_count, passes):
     if not any(sentences):
         return
@@ -213,8 +224,10 @@ def word_vectors():
             keys[i] = keys[i].capitalize()
     extra = [keys[i].upper() for i in range(2, 3000, 11)]
     kv = KeyedVectors(vectors.shape[1])
-    kv.add_vectors(keys[:2500] + extra + keys[2500:],
-                   np.vstack([vectors[:2500], rng.normal(size=(len(extra), vectors.shape[1])), vectors[2500:]]))
+    kv.add_vectors(
+        keys[:2500] + extra + keys[2500:],
+        np.vstack([vectors[:2500], rng.normal(size=(len(extra), vectors.shape[1])), vectors[2500:]]),
+    )
     return kv
 
 
@@ -243,8 +256,10 @@ def test_similarity_equals_gensim_with_oov_counted(word_vectors):
         assert ours.oov > 0 and ours.malformed == 0
 
 
-@pytest.mark.parametrize("positive, negative", [(["king", "woman"], ["man"]), (["paris"], []),
-                                                ([], ["war"]), (["{recased}", "germany"], ["france"])])
+@pytest.mark.parametrize(
+    "positive, negative",
+    [(["king", "woman"], ["man"]), (["paris"], []), ([], ["war"]), (["{recased}", "germany"], ["france"])],
+)
 def test_most_similar_equals_gensim(word_vectors, positive, negative):
     positive = [word_vectors.index_to_key[8] if w == "{recased}" else w for w in positive]
     ours = wordeval.most_similar(word_vectors, positive, negative, topn=8)
@@ -275,21 +290,29 @@ def test_malformed_evaluation_lines_are_counted_not_fatal(word_vectors, tmp_path
     assert bad.malformed == 3 and bad.malformed_lines == (302, 303, 304)
     assert bad.sections[0].name == "(no section)"
     assert bad.sections[0].questions + bad.sections[0].skipped == 1
-    assert [(s.name, s.correct, s.questions, s.skipped) for s in bad.sections[1:]] == \
-        [(s.name, s.correct, s.questions, s.skipped) for s in good.sections]
+    assert [(s.name, s.correct, s.questions, s.skipped) for s in bad.sections[1:]] == [
+        (s.name, s.correct, s.questions, s.skipped) for s in good.sections
+    ]
 
     pairs = tmp_path / "pairs.tsv"
-    pairs.write_bytes(b"# comment\nking\tqueen\t8.5\nking\tqueen\nking\tqueen\tmany\n"
-                      b"war\tpeace\tnan\nman\twoman\t8.3\ncity town 7\n\xff\xfe\t1\n")
+    pairs.write_bytes(
+        b"# comment\nking\tqueen\t8.5\nking\tqueen\nking\tqueen\tmany\n"
+        b"war\tpeace\tnan\nman\twoman\t8.3\ncity town 7\n\xff\xfe\t1\n"
+    )
     result = wordeval.evaluate_similarity(word_vectors, pairs)
     assert (result.pairs + result.oov, result.malformed, result.malformed_lines) == (3, 4, (3, 4, 5, 8))
 
 
 # ---- CLI ----------------------------------------------------------------------------------------
 
+
 def item2vec(*args):
-    return subprocess.run([sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
-                          capture_output=True, text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    return subprocess.run(
+        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -310,14 +333,38 @@ def test_cli_phrases_writes_the_phrased_corpus(wiki_head, tmp_path):
 
 
 def test_cli_train_text_with_phrases_then_evaluate(wiki_head, tmp_path):
-    result = item2vec("train", "--text", wiki_head, "--tokenize", "text8", "--phrases", 1,
-                      "--out", tmp_path / "m", "--epochs", 1, "--vector-size", 20, "--no-progress")
+    result = item2vec(
+        "train",
+        "--text",
+        wiki_head,
+        "--tokenize",
+        "text8",
+        "--phrases",
+        1,
+        "--out",
+        tmp_path / "m",
+        "--epochs",
+        1,
+        "--vector-size",
+        20,
+        "--no-progress",
+    )
     assert result.returncode == 0, result.stderr
     model = Item2Vec.load(tmp_path / "m")
     assert "united_states" in model and "the" in model and "The" not in model
     report = tmp_path / "eval.json"
-    result = item2vec("evaluate-text", tmp_path / "m", "--analogies", shared_file(QUESTIONS),
-                      "--similarity", shared_file(PAIRS[0]), "--query", "king woman -man", "--json", report)
+    result = item2vec(
+        "evaluate-text",
+        tmp_path / "m",
+        "--analogies",
+        shared_file(QUESTIONS),
+        "--similarity",
+        shared_file(PAIRS[0]),
+        "--query",
+        "king woman -man",
+        "--json",
+        report,
+    )
     assert result.returncode == 0, result.stderr
     assert "capital-common-countries" in result.stdout and "Spearman" in result.stdout
     saved = json.loads(report.read_text())
@@ -327,13 +374,16 @@ def test_cli_train_text_with_phrases_then_evaluate(wiki_head, tmp_path):
     assert len(saved["queries"]["king woman -man"]) == 10
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "--text", "{bad}", "--out", "{tmp}/m"], "invalid UTF-8"),
-    (["train", "--text", "{good}", "--tokenize", "stem", "--out", "{tmp}/m"], "unknown tokenize"),
-    (["phrases", "{good}", "{tmp}/o.txt", "--passes", "0"], "--passes must be >= 1"),
-    (["phrases", "{tmp}/missing.txt", "{tmp}/o.txt"], "file not found"),
-    (["evaluate-text", "{tmp}"], "nothing to evaluate"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--text", "{bad}", "--out", "{tmp}/m"], "invalid UTF-8"),
+        (["train", "--text", "{good}", "--tokenize", "stem", "--out", "{tmp}/m"], "unknown tokenize"),
+        (["phrases", "{good}", "{tmp}/o.txt", "--passes", "0"], "--passes must be >= 1"),
+        (["phrases", "{tmp}/missing.txt", "{tmp}/o.txt"], "file not found"),
+        (["evaluate-text", "{tmp}"], "nothing to evaluate"),
+    ],
+)
 def test_cli_errors_are_one_line(tmp_path, args, message):
     (tmp_path / "bad.txt").write_bytes(b"abc \xff\n")
     (tmp_path / "good.txt").write_text("a b c\n")

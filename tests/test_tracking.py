@@ -43,9 +43,14 @@ def test_evaluation_run_records_everything(store, small, tmp_path):
     from item2vec.evaluation import ModelSpec
 
     train, task = small
-    specs = [ModelSpec("item2vec", {"vector_size": 16, "epochs": 3, "min_count": 1, "workers": 1},
-                       {"scorer": "last", "exclude_seen": False}),
-             ModelSpec("pop", {}, {"exclude_seen": True})]
+    specs = [
+        ModelSpec(
+            "item2vec",
+            {"vector_size": 16, "epochs": 3, "min_count": 1, "workers": 1},
+            {"scorer": "last", "exclude_seen": False},
+        ),
+        ModelSpec("pop", {}, {"exclude_seen": True}),
+    ]
     tracker = Tracker("test-eval", uri=store)
     with tracker.run("evaluate"):
         run_id = tracker.run_id
@@ -60,8 +65,13 @@ def test_evaluation_run_records_everything(store, small, tmp_path):
     assert [m.step for m in losses] == [1, 2, 3]  # one point per epoch
     assert len(client.get_metric_history(run_id, "words_per_second")) == 3
     files = _artifacts(client, run_id)
-    for expected in ("test_comparison.csv", "test_comparison.md", "test_recall_at_k.png",
-                     "item2vec_model/config.json", "item2vec_model/vectors.npy"):
+    for expected in (
+        "test_comparison.csv",
+        "test_comparison.md",
+        "test_recall_at_k.png",
+        "item2vec_model/config.json",
+        "item2vec_model/vectors.npy",
+    ):
         assert expected in files
     artifact_root = client.get_experiment_by_name("test-eval").artifact_location
     assert artifact_root.startswith("file://") and artifact_root.endswith("/store")  # beside the database
@@ -78,11 +88,18 @@ def test_nested_trials_under_one_parent(store, small):
 
     train, task = small
     tracker = Tracker("test-tune", uri=store)
-    report = run_tuning(train, task, ["item2vec", "als", "pop"], trials=2, ks=(10,), select="HR@10",
-                        validation_pairs=400, hooks=TrackingHooks(tracker),
-                        overrides={"item2vec": {"workers": 1, "vector_size": 16, "epochs": 2},
-                                   "als": {"threads": 1, "iterations": 3}},
-                        log=lambda *_: None)
+    report = run_tuning(
+        train,
+        task,
+        ["item2vec", "als", "pop"],
+        trials=2,
+        ks=(10,),
+        select="HR@10",
+        validation_pairs=400,
+        hooks=TrackingHooks(tracker),
+        overrides={"item2vec": {"workers": 1, "vector_size": 16, "epochs": 2}, "als": {"threads": 1, "iterations": 3}},
+        log=lambda *_: None,
+    )
     client = _client(store)
     experiment = client.get_experiment_by_name("test-tune")
     runs = client.search_runs([experiment.experiment_id])
@@ -107,7 +124,9 @@ def test_unwritable_store_warns_and_the_work_finishes(tmp_path, small):
     train, task = small
     with pytest.warns(TrackingWarning, match="tracking is off"):
         with tracker.run("evaluate"):
-            evaluation, _ = fit_and_evaluate([ModelSpec("pop")], train, task, (10,), TrackingHooks(tracker), log=lambda *_: None)
+            evaluation, _ = fit_and_evaluate(
+                [ModelSpec("pop")], train, task, (10,), TrackingHooks(tracker), log=lambda *_: None
+            )
     assert not tracker.enabled
     assert evaluation.metrics["pop"]["HR@10"] > 0
     with warnings.catch_warnings():
@@ -145,10 +164,12 @@ def test_recall_plot_has_one_line_per_model(small):
     from item2vec.evaluation import ModelSpec
     from item2vec.integrations.tracking import recall_plot
 
-    evaluation, _ = fit_and_evaluate([ModelSpec("pop"), ModelSpec("itemknn", {"K": 20, "threads": 1})], *small,
-                                     (5, 10), log=lambda *_: None)
+    evaluation, _ = fit_and_evaluate(
+        [ModelSpec("pop"), ModelSpec("itemknn", {"K": 20, "threads": 1})], *small, (5, 10), log=lambda *_: None
+    )
     figure = recall_plot(evaluation)
     lines = figure.axes[0].get_lines()
     assert [line.get_label() for line in lines] == ["pop", "itemknn"]
-    np.testing.assert_allclose(lines[1].get_ydata()[[4, 9]], [evaluation.metrics["itemknn"]["HR@5"],
-                                                              evaluation.metrics["itemknn"]["HR@10"]])
+    np.testing.assert_allclose(
+        lines[1].get_ydata()[[4, 9]], [evaluation.metrics["itemknn"]["HR@5"], evaluation.metrics["itemknn"]["HR@10"]]
+    )

@@ -4,7 +4,7 @@ Typer itself reports bad options (also exit code 2)."""
 
 from __future__ import annotations
 
-from item2vec.cli import demo, evaluate, sessions, train, recommend, text  # noqa: F401  (each import registers its commands)
+from item2vec.cli import demo, evaluate, recommend, sessions, text, train  # noqa: F401  (each import registers its commands)
 from item2vec.cli.app import app, fail
 
 

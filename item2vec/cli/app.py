@@ -6,9 +6,12 @@ import sys
 
 import typer
 
-app = typer.Typer(help="Item vectors from behaviour sequences: sessions, training, evaluation, "
-                       "recommendations.", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Item vectors from behaviour sequences: sessions, training, evaluation, recommendations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 
 def fail(message: str) -> None:

@@ -22,8 +22,11 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 #: training sessions, never on the test days). item2vec: uniform negatives and the skip-gram's own
 #: next-item prediction (the ``sequence`` scorer).
 DEMO_MODELS = (
-    ("item2vec", {"vector_size": 100, "window": 3, "ns_exponent": 0.0, "sample": 1e-3, "epochs": 30, "min_count": 1},
-     {"scorer": "sequence", "n_last": 5, "decay": 0.7}),
+    (
+        "item2vec",
+        {"vector_size": 100, "window": 3, "ns_exponent": 0.0, "sample": 1e-3, "epochs": 30, "min_count": 1},
+        {"scorer": "sequence", "n_last": 5, "decay": 0.7},
+    ),
     ("pop", {}, {}),
     ("itemknn", {"K": 500, "similarity": "bm25"}, {"prefix": "recency", "decay": 0.5}),
     ("als", {"factors": 64, "regularization": 0.001, "alpha": 40.0, "iterations": 10}, {}),
@@ -51,17 +54,31 @@ def demo(
     started = time.perf_counter()
     data = SyntheticClickstream(n_users=users, seed=seed)
     events = data.events()
-    console.print(f"[bold]Synthetic event log[/]: {events.height:,} events (view/cart/purchase) of {users:,} users "
-                  f"on {data.n_items:,} items in {data.n_groups} planted groups, over {data.days} days")
-    split = temporal_split(events, EventFormat(user="user_id", item="item_id", time="timestamp", event="event_type"),
-                           SessionOptions(gap_minutes=30), last_days=test_days)
+    console.print(
+        f"[bold]Synthetic event log[/]: {events.height:,} events (view/cart/purchase) of {users:,} users "
+        f"on {data.n_items:,} items in {data.n_groups} planted groups, over {data.days} days"
+    )
+    split = temporal_split(
+        events,
+        EventFormat(user="user_id", item="item_id", time="timestamp", event="event_type"),
+        SessionOptions(gap_minutes=30),
+        last_days=test_days,
+    )
     train = split.train.corpus()
     task = NextItemTask.from_sessions(split.test.corpus(), train.vocab, name=f"last {test_days:g} days")
-    console.print(f"sessions (30-minute gap, temporal split): {len(train):,} training sessions, "
-                  f"{len(split.test):,} test sessions -> {len(task):,} (prefix, next item) pairs")
+    console.print(
+        f"sessions (30-minute gap, temporal split): {len(train):,} training sessions, "
+        f"{len(split.test):,} test sessions -> {len(task):,} (prefix, next item) pairs"
+    )
 
-    specs = [ModelSpec(kind, {**params, **({"seed": seed} if kind in ("item2vec", "als", "bpr") else {})},
-                       {**scoring, "exclude_seen": False}) for kind, params, scoring in DEMO_MODELS]
+    specs = [
+        ModelSpec(
+            kind,
+            {**params, **({"seed": seed} if kind in ("item2vec", "als", "bpr") else {})},
+            {**scoring, "exclude_seen": False},
+        )
+        for kind, params, scoring in DEMO_MODELS
+    ]
     tracker = Tracker("item2vec-demo", enabled=track)
     with tracker.run("demo", tags={"command": "demo"}):
         tracker.log_params({"users": users, "test_days": test_days, "seed": seed})
@@ -69,17 +86,26 @@ def demo(
         run_id = tracker.run_id
     model = fitted[specs[0].fit_key].model_
     last = model.training_log_[-1]
-    console.print(f"item2vec: {len(model):,} items x {model.vector_size_}, {model.epochs} epochs "
-                  f"({last['words_per_second']:,.0f} words/s, final loss {last['mean_loss']:.3f})")
+    console.print(
+        f"item2vec: {len(model):,} items x {model.vector_size_}, {model.epochs} epochs "
+        f"({last['words_per_second']:,.0f} words/s, final loss {last['mean_loss']:.3f})"
+    )
     show_neighbours(model, data)
     purity = group_purity(model, data.item_group, k=10)
-    console.print(f"group recovery: {purity:.1%} of each item's 10 nearest neighbours share its "
-                  f"planted group (chance: {1 / data.n_groups:.1%})")
-    print_evaluation(evaluation, f"Next-item recommendation on the {task.name} (each model tuned on validation "
-                                 f"with 30 fits; same training data for all)")
+    console.print(
+        f"group recovery: {purity:.1%} of each item's 10 nearest neighbours share its "
+        f"planted group (chance: {1 / data.n_groups:.1%})"
+    )
+    print_evaluation(
+        evaluation,
+        f"Next-item recommendation on the {task.name} (each model tuned on validation "
+        f"with 30 fits; same training data for all)",
+    )
     if run_id and tracker.enabled:
-        console.print(f"MLflow run {run_id} in {tracker.uri} (experiment item2vec-demo): "
-                      f"mlflow ui --backend-store-uri {tracker.uri}")
+        console.print(
+            f"MLflow run {run_id} in {tracker.uri} (experiment item2vec-demo): "
+            f"mlflow ui --backend-store-uri {tracker.uri}"
+        )
     console.print(f"demo finished in {time.perf_counter() - started:.0f}s")
 
 
@@ -90,7 +116,11 @@ def show_neighbours(model, data) -> None:
     table.add_column("item")
     table.add_column("5 nearest neighbours (cosine)")
     for key in model.index_to_key[:5]:
-        table.add_row(f"{key} [{groups[key]}]", ", ".join(
-            f"{n} [{groups[n]}] {s:.2f}{' (next in chain)' if n == successor[key] else ''}"
-            for n, s in model.similar(key, k=5)))
+        table.add_row(
+            f"{key} [{groups[key]}]",
+            ", ".join(
+                f"{n} [{groups[n]}] {s:.2f}{' (next in chain)' if n == successor[key] else ''}"
+                for n, s in model.similar(key, k=5)
+            ),
+        )
     console.print(table)

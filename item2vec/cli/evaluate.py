@@ -8,7 +8,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -33,10 +33,10 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 _PROTOCOL_OPTIONS = {  # name: (type, default, help, flag declarations)
-    "train": (Optional[Path], None, "Training sessions, one per line (SR-GNN *_train_sessions.txt.gz).", ()),
-    "test": (Optional[Path], None, "Test pairs 'prefix items<TAB>next item' (SR-GNN *_test_prefix_label.tsv.gz).", ()),
-    "events": (Optional[Path], None, "Event log (see the event-log options) split in time instead.", ()),
-    "test_days": (Optional[float], None, "With --events: the last N days are the test split.", ()),
+    "train": (Path | None, None, "Training sessions, one per line (SR-GNN *_train_sessions.txt.gz).", ()),
+    "test": (Path | None, None, "Test pairs 'prefix items<TAB>next item' (SR-GNN *_test_prefix_label.tsv.gz).", ()),
+    "events": (Path | None, None, "Event log (see the event-log options) split in time instead.", ()),
+    "test_days": (float | None, None, "With --events: the last N days are the test split.", ()),
     "last_only": (bool, False, "With --events: predict only each test session's last item.", ()),
 }
 
@@ -67,8 +67,12 @@ class Protocol:
             for line in split.summary.lines():
                 err.print(line)
             corpus = split.train.corpus()
-            task = NextItemTask.from_sessions(split.test.corpus(), corpus.vocab, self.last_only,
-                                              name=f"{self.events.name} last {self.test_days:g} days")
+            task = NextItemTask.from_sessions(
+                split.test.corpus(),
+                corpus.vocab,
+                self.last_only,
+                name=f"{self.events.name} last {self.test_days:g} days",
+            )
             return corpus, task
         if self.train is None or (self.test is None and require_test):
             test = "--test FILE" if require_test else "[--test FILE]"
@@ -94,13 +98,17 @@ def print_evaluation(evaluation, title: str) -> None:
     columns = [f"{metric}@{k}" for k in evaluation.ks for metric in ("HR", "MRR", "NDCG", "coverage")]
     best = {c: max(values[c] for values in evaluation.metrics.values()) for c in columns}
     for name, values in evaluation.metrics.items():
-        table.add_row(escape(name), *(f"[bold]{values[c]:.4f}[/]" if values[c] == best[c] else f"{values[c]:.4f}"
-                              for c in columns))
+        table.add_row(
+            escape(name),
+            *(f"[bold]{values[c]:.4f}[/]" if values[c] == best[c] else f"{values[c]:.4f}" for c in columns),
+        )
     console.print(table)
-    console.print(f"{evaluation.n_pairs:,} (prefix, next item) pairs; {evaluation.n_unseen_targets:,} next items "
-                  f"unseen in training ({evaluation.n_unseen_targets / evaluation.n_pairs:.2%}, counted as misses); "
-                  f"{evaluation.n_empty_prefixes:,} prefixes without a known item (popularity fallback). "
-                  f"HR@k = recall@k (one target per pair).")
+    console.print(
+        f"{evaluation.n_pairs:,} (prefix, next item) pairs; {evaluation.n_unseen_targets:,} next items "
+        f"unseen in training ({evaluation.n_unseen_targets / evaluation.n_pairs:.2%}, counted as misses); "
+        f"{evaluation.n_empty_prefixes:,} prefixes without a known item (popularity fallback). "
+        f"HR@k = recall@k (one target per pair)."
+    )
 
 
 def write_json(data: dict, path: Path) -> None:
@@ -115,8 +123,9 @@ def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperat
     from item2vec.evaluation import ModelSpec
     from item2vec.scoring import ScoringOptions
 
-    options = ScoringOptions(scorer=scorer, n_last=n_last, decay=decay, temperature=temperature,
-                             exclude_seen=exclude_seen)
+    options = ScoringOptions(
+        scorer=scorer, n_last=n_last, decay=decay, temperature=temperature, exclude_seen=exclude_seen
+    )
     scoring = {"scorer": scorer, "n_last": n_last, "decay": decay, "exclude_seen": exclude_seen}
     if options.temperature is not None and temperature is not None:
         scoring["temperature"] = temperature
@@ -128,18 +137,36 @@ def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperat
 @protocol_options
 @session_options
 def evaluate(
-    baselines: Annotated[str, typer.Option(help="Comma-separated baselines: pop, itemknn, als, bpr.")] = "pop,itemknn,als,bpr",
+    baselines: Annotated[
+        str, typer.Option(help="Comma-separated baselines: pop, itemknn, als, bpr.")
+    ] = "pop,itemknn,als,bpr",
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
     scorer: Annotated[str, typer.Option(help=f"item2vec scorer: {', '.join(SCORERS)}.")] = config.SCORER,
     n_last: Annotated[int, typer.Option(help="Items of the prefix the scorers use (not 'last').")] = config.N_LAST,
-    decay: Annotated[float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")] = config.DECAY,
-    temperature: Annotated[Optional[float], typer.Option(help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture).")] = None,
-    exclude_seen: Annotated[bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")] = config.EVALUATION_EXCLUDE_SEEN,
-    config: Annotated[Optional[Path], typer.Option(help="best_models.json from 'item2vec tune': use its tuned models instead.")] = None,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write {model: {metric: value}} here.")] = None,
-    track: Annotated[bool, typer.Option("--track/--no-track", help="Record the run in MLflow.", rich_help_panel=_TRACK)] = True,
+    decay: Annotated[
+        float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")
+    ] = config.DECAY,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture)."
+        ),
+    ] = None,
+    exclude_seen: Annotated[
+        bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")
+    ] = config.EVALUATION_EXCLUDE_SEEN,
+    config: Annotated[
+        Path | None, typer.Option(help="best_models.json from 'item2vec tune': use its tuned models instead.")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write {model: {metric: value}} here.")] = None,
+    track: Annotated[
+        bool, typer.Option("--track/--no-track", help="Record the run in MLflow.", rich_help_panel=_TRACK)
+    ] = True,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.", rich_help_panel=_TRACK)] = "item2vec",
-    *, hyper: dict, protocol: Protocol, events_spec: EventSpec,
+    *,
+    hyper: dict,
+    protocol: Protocol,
+    events_spec: EventSpec,
 ):
     """Train item2vec and the baselines on the same training data and compare their next-item
     HR/recall, MRR, NDCG and coverage at k on the same test pairs."""
@@ -156,11 +183,14 @@ def evaluate(
         Item2Vec(**hyper)._validate_params()
         specs = [_item2vec_spec(hyper, scorer, n_last, decay, temperature, exclude_seen)]
         baseline_scoring = {"itemknn": {"prefix": "recency", "decay": 0.5}}
-        specs += [ModelSpec(name, {}, {**baseline_scoring.get(name, {}), "exclude_seen": exclude_seen})
-                  for name in names]
+        specs += [
+            ModelSpec(name, {}, {**baseline_scoring.get(name, {}), "exclude_seen": exclude_seen}) for name in names
+        ]
     corpus, task = protocol.load(events_spec)
-    err.print(f"training: {len(corpus):,} sessions, {corpus.n_tokens:,} events, {len(corpus.vocab):,} items; "
-              f"test: {len(task):,} pairs ({task.name})")
+    err.print(
+        f"training: {len(corpus):,} sessions, {corpus.n_tokens:,} events, {len(corpus.vocab):,} items; "
+        f"test: {len(task):,} pairs ({task.name})"
+    )
     tracker = Tracker(experiment, enabled=track)
     with tracker.run(f"evaluate {task.name}", tags={"command": "evaluate"}):
         tracker.log_params({"train": protocol.train or protocol.events, "test": protocol.test_name, "k": k})
@@ -183,7 +213,7 @@ def load_specs(path: Path) -> list:
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("models"), list) or not data["models"]:
-        raise ValueError(f"{path}: expected {{\"models\": [{{\"kind\": ..., \"params\": ..., \"scoring\": ...}}, ...]}}")
+        raise ValueError(f'{path}: expected {{"models": [{{"kind": ..., "params": ..., "scoring": ...}}, ...]}}')
     return [ModelSpec.from_dict(entry) for entry in data["models"]]
 
 
@@ -191,20 +221,50 @@ def load_specs(path: Path) -> list:
 @protocol_options
 @session_options
 def tune(
-    models: Annotated[str, typer.Option(help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr; pop has nothing to tune.")] = "item2vec,itemknn,als,bpr,pop",
+    models: Annotated[
+        str,
+        typer.Option(
+            help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr; pop has nothing to tune."
+        ),
+    ] = "item2vec,itemknn,als,bpr,pop",
     trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,
-    baseline_trials: Annotated[Optional[int], typer.Option(help="Fits per baseline, if not --trials (more is conservative: stronger baselines).")] = None,
-    validation_fraction: Annotated[float, typer.Option(help="Last share of the training sessions held out for validation.")] = config.VALIDATION_FRACTION,
-    validation_pairs: Annotated[int, typer.Option(min=0, help="At most this many validation pairs (random, seeded); 0 = all of them (slower, less selection noise).")] = config.VALIDATION_PAIRS,
+    baseline_trials: Annotated[
+        int | None,
+        typer.Option(help="Fits per baseline, if not --trials (more is conservative: stronger baselines)."),
+    ] = None,
+    validation_fraction: Annotated[
+        float, typer.Option(help="Last share of the training sessions held out for validation.")
+    ] = config.VALIDATION_FRACTION,
+    validation_pairs: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="At most this many validation pairs (random, seeded); 0 = all of them (slower, less selection noise).",
+        ),
+    ] = config.VALIDATION_PAIRS,
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    select: Annotated[str, typer.Option(help="Validation metric that picks the best trial and scoring (NDCG@20 weighs a hit by its rank: both HR and MRR count).")] = config.SELECT,
+    select: Annotated[
+        str,
+        typer.Option(
+            help="Validation metric that picks the best trial and scoring "
+            "(NDCG@20 weighs a hit by its rank: both HR and MRR count)."
+        ),
+    ] = config.SELECT,
     seed: Annotated[int, typer.Option(help="Seed of the search and the validation sample.")] = 0,
-    workers: Annotated[Optional[int], typer.Option(help="item2vec training threads (default: all cores).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Directory for best_models.json, trials.csv and the test comparison.")] = None,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the test figures {model: {metric: value}} here.")] = None,
-    track: Annotated[bool, typer.Option("--track/--no-track", help="Record the search in MLflow.", rich_help_panel=_TRACK)] = True,
+    workers: Annotated[int | None, typer.Option(help="item2vec training threads (default: all cores).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory for best_models.json, trials.csv and the test comparison.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the test figures {model: {metric: value}} here.")
+    ] = None,
+    track: Annotated[
+        bool, typer.Option("--track/--no-track", help="Record the search in MLflow.", rich_help_panel=_TRACK)
+    ] = True,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.", rich_help_panel=_TRACK)] = "item2vec-tune",
-    *, protocol: Protocol, events_spec: EventSpec,
+    *,
+    protocol: Protocol,
+    events_spec: EventSpec,
 ):
     """Equal-budget search of item2vec and baseline hyperparameters on a validation split carved
     from the training data; then the best of each model, refitted on all training data, is scored
@@ -220,14 +280,31 @@ def tune(
     corpus, task = protocol.load(events_spec, require_test=False)
     hooks = TrackingHooks(Tracker(experiment, enabled=track))
     overrides = {"item2vec": {"workers": workers}} if workers else None
-    report = run_tuning(corpus, task, names, counts, ks, select, validation_fraction, validation_pairs,
-                        seed, hooks, overrides, log=err.print)
+    report = run_tuning(
+        corpus,
+        task,
+        names,
+        counts,
+        ks,
+        select,
+        validation_fraction,
+        validation_pairs,
+        seed,
+        hooks,
+        overrides,
+        log=err.print,
+    )
     if report.evaluation is not None:
-        print_evaluation(report.evaluation, f"Best of each model (tuned on validation; trials: {describe_counts(counts)}) "
-                                            f"on {report.evaluation.task_name}")
+        print_evaluation(
+            report.evaluation,
+            f"Best of each model (tuned on validation; trials: {describe_counts(counts)}) "
+            f"on {report.evaluation.task_name}",
+        )
     if out is not None:
         report.write(out)
-        err.print(f"wrote {out}/best_models.json, trials.csv" + (", test_comparison.csv/.md" if report.evaluation else ""))
+        err.print(
+            f"wrote {out}/best_models.json, trials.csv" + (", test_comparison.csv/.md" if report.evaluation else "")
+        )
     if json_out is not None:
         if report.evaluation is None:
             fail("--json needs a test split (--test or --events)")

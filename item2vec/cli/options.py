@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,15 +24,21 @@ _OPTIONS = {  # name: (type, default, help, flag declarations)
     "ns_exponent": (float, config.NS_EXPONENT, "Negatives drawn ~ count**ns_exponent (may be negative).", ()),
     "sample": (float, config.SAMPLE, "Subsampling threshold for frequent items (0 = off).", ()),
     "min_count": (int, config.MIN_COUNT, "Drop items seen fewer times.", ()),
-    "max_final_vocab": (Optional[int], config.MAX_FINAL_VOCAB, "Keep at most this many items.", ()),
+    "max_final_vocab": (int | None, config.MAX_FINAL_VOCAB, "Keep at most this many items.", ()),
     "epochs": (int, config.EPOCHS, "Passes over the corpus.", ()),
     "alpha": (float, config.ALPHA, "Initial learning rate.", ()),
     "min_alpha": (float, config.MIN_ALPHA, "Final learning rate.", ()),
     "sg": (bool, config.SG, "Skip-gram or CBOW.", ("--sg/--cbow",)),
     "shrink_windows": (bool, config.SHRINK_WINDOWS, "Sample each window size in [1, window].", ()),
     "whole_sentence": (bool, config.WHOLE_SENTENCE, "Use the whole session as context (order-free baskets).", ()),
-    "both_contexts": (bool, config.BOTH_CONTEXTS, "Train half of each vector on the window and half on the whole session (two runs, concatenated): what comes next and what belongs together.", ()),
-    "workers": (Optional[int], config.WORKERS, "Training threads (default: all cores).", ()),
+    "both_contexts": (
+        bool,
+        config.BOTH_CONTEXTS,
+        "Train half of each vector on the window and half on the whole session (two runs, "
+        "concatenated): what comes next and what belongs together.",
+        (),
+    ),
+    "workers": (int | None, config.WORKERS, "Training threads (default: all cores).", ()),
     "seed": (int, config.SEED, "Random seed (bit-identical results with --workers 1).", ()),
 }
 
@@ -41,16 +47,23 @@ def option_group(param: str, options: dict, panel: str, build=dict):
     """Decorator factory: append one Typer option per entry of ``options`` (``name: (type, default,
     help, flag declarations)``) to a command, and pass their values to it as ``param=build(values)``.
     Groups stack: a command may take several (e.g. hyperparameters and event-log options)."""
+
     def decorate(command):
         signature = inspect.signature(command)
         hints = typing.get_type_hints(command, include_extras=True)
-        own = [p.replace(annotation=hints.get(p.name, p.annotation))
-               for p in signature.parameters.values() if p.name != param]
+        own = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in signature.parameters.values()
+            if p.name != param
+        ]
         added = []
         for name, (kind, default, help_text, decls) in options.items():
             option = typer.Option(*decls, help=help_text, rich_help_panel=panel)
-            added.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                           annotation=Annotated[kind, option]))
+            added.append(
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option]
+                )
+            )
 
         @functools.wraps(command)
         def wrapper(**kwargs):
@@ -60,6 +73,7 @@ def option_group(param: str, options: dict, panel: str, build=dict):
         wrapper.__signature__ = signature.replace(parameters=own + added)
         wrapper.__annotations__ = {p.name: p.annotation for p in own + added}
         return wrapper
+
     return decorate
 
 

@@ -4,7 +4,7 @@ model is for, from the shell. Thin: parse, call the library, report what was ski
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,9 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from item2vec import config
-from item2vec.scoring import SCORERS, BatchStats, Recommender, ScoringOptions
 from item2vec.cli.app import app, fail
 from item2vec.cli.session_options import EventSpec, session_options
+from item2vec.scoring import SCORERS, BatchStats, Recommender, ScoringOptions
 
 console = Console(stderr=True)
 
@@ -39,37 +39,67 @@ def _read_ids(path: Path) -> list[str]:
 def recommend(
     model: Model,
     out: Annotated[Path, typer.Option(help="Parquet file to write: id, rank, item, score, fallback.")],
-    sessions: Annotated[Optional[Path], typer.Option(help="Sessions: text (one per line, items separated by whitespace, .gz ok) or Parquet with a list column.")] = None,
-    events: Annotated[Optional[Path], typer.Option(help="Instead of --sessions: an event log, sessionised with the event-log options.")] = None,
-    per: Annotated[str, typer.Option(help="--events: one list per user (their sessions joined in time order) or per session.")] = "user",
+    sessions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sessions: text (one per line, items separated by whitespace, .gz ok) or Parquet with a list column."
+        ),
+    ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(help="Instead of --sessions: an event log, sessionised with the event-log options."),
+    ] = None,
+    per: Annotated[
+        str, typer.Option(help="--events: one list per user (their sessions joined in time order) or per session.")
+    ] = "user",
     k: Annotated[int, typer.Option(help="Items per session.")] = config.K,
     scorer: Annotated[str, typer.Option(help=f"One of {', '.join(SCORERS)}.")] = config.SCORER,
     n_last: Annotated[int, typer.Option(help="Recent items the scorers use (not 'last').")] = config.N_LAST,
     decay: Annotated[float, typer.Option(help="Weight ratio between consecutive recent items.")] = config.DECAY,
-    temperature: Annotated[Optional[float], typer.Option(help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture).")] = None,
-    keep_seen: Annotated[bool, typer.Option("--keep-seen", help="Allow items already in the session.")] = not config.SERVING_EXCLUDE_SEEN,
-    allow: Annotated[Optional[Path], typer.Option(help="File of item ids: recommend only these.")] = None,
-    deny: Annotated[Optional[Path], typer.Option(help="File of item ids never to recommend.")] = None,
-    items_col: Annotated[Optional[str], typer.Option(help="Parquet input: the list column of items.")] = None,
-    id_col: Annotated[Optional[str], typer.Option(help="Parquet input: the id column (default: session_id, user_id or id if present, else the row number).")] = None,
-    chunk_size: Annotated[int, typer.Option(help="Sessions read, scored and written at a time (bounds memory).")] = config.BATCH_SIZE,
-    workers: Annotated[Optional[int], typer.Option(help="Scoring threads (default: all cores).")] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture)."
+        ),
+    ] = None,
+    keep_seen: Annotated[
+        bool, typer.Option("--keep-seen", help="Allow items already in the session.")
+    ] = not config.SERVING_EXCLUDE_SEEN,
+    allow: Annotated[Path | None, typer.Option(help="File of item ids: recommend only these.")] = None,
+    deny: Annotated[Path | None, typer.Option(help="File of item ids never to recommend.")] = None,
+    items_col: Annotated[str | None, typer.Option(help="Parquet input: the list column of items.")] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option(
+            help="Parquet input: the id column (default: session_id, user_id or id if present, else the row number)."
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option(help="Sessions read, scored and written at a time (bounds memory).")
+    ] = config.BATCH_SIZE,
+    workers: Annotated[int | None, typer.Option(help="Scoring threads (default: all cores).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    *, events_spec: EventSpec,
+    *,
+    events_spec: EventSpec,
 ):
     """Top-k items for every session (or user) of a file, written to Parquet in chunks (atomically)."""
     from item2vec.data.files import parquet_chunks
 
     if (sessions is None) == (events is None):
         fail("give the sessions with --sessions FILE or an event log with --events FILE")
-    options = ScoringOptions(k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature,
-                             exclude_seen=not keep_seen)
-    recommender = Recommender(_load(model), options, allow=_read_ids(allow) if allow else None,
-                              deny=_read_ids(deny) if deny else None, workers=workers)
+    options = ScoringOptions(
+        k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature, exclude_seen=not keep_seen
+    )
+    recommender = Recommender(
+        _load(model),
+        options,
+        allow=_read_ids(allow) if allow else None,
+        deny=_read_ids(deny) if deny else None,
+        workers=workers,
+    )
     total_sessions, chunks = _session_source(sessions, events, per, events_spec, chunk_size, items_col, id_col)
     total = BatchStats()
-    columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("sessions"),
-               TimeElapsedColumn()]
+    columns = [TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("sessions"), TimeElapsedColumn()]
     with Progress(*columns, console=console, disable=not progress) as bar, parquet_chunks(out) as write:
         task = bar.add_task("scoring", total=total_sessions)
         for ids, chunk in chunks:
@@ -95,7 +125,7 @@ def _session_source(sessions, events, per, events_spec, chunk_size, items_col, i
     ids, histories, summary = event_histories(events, events_spec.fmt, events_spec.options, per)
     for line in summary:
         console.print(line)
-    return len(ids), ((ids[i:i + chunk_size], histories[i:i + chunk_size]) for i in range(0, len(ids), chunk_size))
+    return len(ids), ((ids[i : i + chunk_size], histories[i : i + chunk_size]) for i in range(0, len(ids), chunk_size))
 
 
 def _report(count: int, message: str) -> None:
@@ -141,19 +171,25 @@ def export(
 @session_options
 def users(
     model: Model,
-    events: Annotated[Path, typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet) read with the event-log options.")],
+    events: Annotated[
+        Path, typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet) read with the event-log options.")
+    ],
     out: Annotated[Path, typer.Option(help="Parquet file to write: user, n_events, vector.")],
-    half_life_days: Annotated[float, typer.Option(help="An event this many days older than the user's latest counts half.")] = config.HALF_LIFE_DAYS,
-    *, events_spec: EventSpec,
+    half_life_days: Annotated[
+        float, typer.Option(help="An event this many days older than the user's latest counts half.")
+    ] = config.HALF_LIFE_DAYS,
+    *,
+    events_spec: EventSpec,
 ):
     """One vector per user: the recency- and event-type-weighted mean of their items' vectors.
     Only the column, event-type and event-weight options apply; sessions play no part."""
-    from item2vec.scoring.audiences import user_vectors_from_log
     from item2vec.data.files import write_parquet
+    from item2vec.scoring.audiences import user_vectors_from_log
 
     options = events_spec.options
-    frame, stats = user_vectors_from_log(_load(model), events, events_spec.fmt, options.event_types,
-                                         options.event_weights, half_life_days)
+    frame, stats = user_vectors_from_log(
+        _load(model), events, events_spec.fmt, options.event_types, options.event_weights, half_life_days
+    )
     write_parquet(frame, out)
     console.print(f"wrote {out}: {stats.users:,} users from {stats.events:,} events")
     _report(stats.skipped_events, "event(s) on items unknown to the model were skipped")
@@ -166,14 +202,21 @@ def lookalike(
     users: Annotated[Path, typer.Option(help="User vectors written by `item2vec users`.")],
     out: Annotated[Path, typer.Option(help="Parquet file to write: user, rank, score.")],
     size: Annotated[int, typer.Option(help="Users in the audience.")],
-    seeds: Annotated[Optional[Path], typer.Option(help="File of seed user ids to expand (excluded from the audience).")] = None,
-    items: Annotated[Optional[Path], typer.Option(help="Instead of seeds: a campaign's item ids; picks the users closest to them.")] = None,
-    method: Annotated[str, typer.Option(help="centroid (cosine to the seeds' mean) or max (best cosine to any seed).")] = "centroid",
-    workers: Annotated[Optional[int], typer.Option(help="Threads for --method max (default: all cores).")] = None,
+    seeds: Annotated[
+        Path | None, typer.Option(help="File of seed user ids to expand (excluded from the audience).")
+    ] = None,
+    items: Annotated[
+        Path | None, typer.Option(help="Instead of seeds: a campaign's item ids; picks the users closest to them.")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="centroid (cosine to the seeds' mean) or max (best cosine to any seed).")
+    ] = "centroid",
+    workers: Annotated[int | None, typer.Option(help="Threads for --method max (default: all cores).")] = None,
 ):
     """Expand a seed audience to the most similar users, or find the audience of a campaign's items."""
-    from item2vec.scoring.audiences import campaign_audience, lookalike as expand, read_user_vectors
     from item2vec.data.files import write_parquet
+    from item2vec.scoring.audiences import campaign_audience, read_user_vectors
+    from item2vec.scoring.audiences import lookalike as expand
 
     if (seeds is None) == (items is None):
         fail("give either --seeds FILE (user ids) or --items FILE (a campaign's item ids)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,11 +19,21 @@ console = Console(stderr=True, soft_wrap=True)
 def sessions(
     events: Annotated[Path, typer.Argument(help="Event log: CSV/TSV (.gz ok) or Parquet.")],
     out: Annotated[Path, typer.Option(help="Parquet file of sessions (the training sessions with a split).")],
-    test_out: Annotated[Optional[Path], typer.Option(help="With a split: Parquet file of the test sessions.")] = None,
-    split_at: Annotated[Optional[str], typer.Option(help="Temporal split: sessions ending before this ISO 8601 time train, those starting at or after it test.")] = None,
-    test_days: Annotated[Optional[float], typer.Option(help="Temporal split at this many days before the last event.")] = None,
-    leave_last_out: Annotated[bool, typer.Option(help="Hold out the last event of every session (test keeps whole sessions).")] = False,
-    *, events_spec: EventSpec,
+    test_out: Annotated[Path | None, typer.Option(help="With a split: Parquet file of the test sessions.")] = None,
+    split_at: Annotated[
+        str | None,
+        typer.Option(
+            help="Temporal split: sessions ending before this ISO 8601 time train, those starting at or after it test."
+        ),
+    ] = None,
+    test_days: Annotated[
+        float | None, typer.Option(help="Temporal split at this many days before the last event.")
+    ] = None,
+    leave_last_out: Annotated[
+        bool, typer.Option(help="Hold out the last event of every session (test keeps whole sessions).")
+    ] = False,
+    *,
+    events_spec: EventSpec,
 ):
     """Turn an event log into sessions: one row per session with its items, start, end and length."""
     from item2vec.sessions import leave_last_out as hold_out_last
@@ -47,8 +57,10 @@ def sessions(
         result.train.write_parquet(out)
         result.test.write_parquet(test_out)
         cut = f" (cutoff {result.cutoff.isoformat()})" if result.cutoff else ""
-        console.print(f"wrote {out} ({len(result.train):,} training sessions) and {test_out} "
-                      f"({len(result.test):,} test sessions){cut}")
+        console.print(
+            f"wrote {out} ({len(result.train):,} training sessions) and {test_out} "
+            f"({len(result.test):,} test sessions){cut}"
+        )
     else:
         result.write_parquet(out)
         console.print(f"wrote {out}: {len(result):,} sessions, {result.n_events:,} events")

@@ -6,34 +6,40 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from item2vec.cli.app import app, fail
 from item2vec.text import phrases as ph
 from item2vec.text import reader as tx
-from item2vec.cli.app import app, fail
 
 console = Console(stderr=True)
 
-Tokenize = Annotated[str, typer.Option(
-    help=f"How lines become tokens: {', '.join(tx.TOKENIZERS)} (text8 = a-z only, digits spelled "
-         f"out, <doc> markup removed).")]
+Tokenize = Annotated[
+    str,
+    typer.Option(
+        help=f"How lines become tokens: {', '.join(tx.TOKENIZERS)} (text8 = a-z only, digits spelled "
+        f"out, <doc> markup removed)."
+    ),
+]
 
 
-def read_text(path: Path, tokenize: str, phrase_passes: int = 0, threshold: float = ph.THRESHOLD,
-              min_count: int = ph.MIN_COUNT):
+def read_text(
+    path: Path, tokenize: str, phrase_passes: int = 0, threshold: float = ph.THRESHOLD, min_count: int = ph.MIN_COUNT
+):
     """Read and tokenise a text file, join phrases, report what was read; returns the corpus."""
     corpus = tx.read_corpus(path, tokenize)
-    console.print(f"read {path}: {len(corpus):,} sentences, {corpus.n_tokens:,} tokens, "
-                  f"{len(corpus.vocab):,} distinct")
+    console.print(f"read {path}: {len(corpus):,} sentences, {corpus.n_tokens:,} tokens, {len(corpus.vocab):,} distinct")
     if phrase_passes:
         corpus = ph.find_phrases(corpus, phrase_passes, threshold, min_count)
         n_phrases = sum(ph.DELIMITER in key for key in corpus.vocab.keys)
-        console.print(f"after {phrase_passes} phrase pass(es): {corpus.n_tokens:,} tokens, "
-                      f"{len(corpus.vocab):,} distinct, {n_phrases:,} of them containing '{ph.DELIMITER}'")
+        console.print(
+            f"after {phrase_passes} phrase pass(es): {corpus.n_tokens:,} tokens, "
+            f"{len(corpus.vocab):,} distinct, {n_phrases:,} of them containing '{ph.DELIMITER}'"
+        )
     return corpus
 
 
@@ -43,7 +49,9 @@ def phrases(
     out: Annotated[Path, typer.Argument(help="Text file to write: one sentence per line, phrases joined with '_'.")],
     tokenize: Tokenize = "whitespace",
     passes: Annotated[int, typer.Option(help="Phrase passes; each can extend phrases by one word.")] = 1,
-    threshold: Annotated[float, typer.Option(help="Join a b when (count(ab) - min_count) * N / (count(a) count(b)) exceeds this.")] = ph.THRESHOLD,
+    threshold: Annotated[
+        float, typer.Option(help="Join a b when (count(ab) - min_count) * N / (count(a) count(b)) exceeds this.")
+    ] = ph.THRESHOLD,
     min_count: Annotated[int, typer.Option(help="Words and bigrams seen fewer times never join.")] = ph.MIN_COUNT,
 ):
     """Detect phrases as word2vec's word2phrase (new york -> new_york) and write the corpus."""
@@ -57,17 +65,24 @@ def phrases(
 @app.command("evaluate-text")
 def evaluate_text(
     model: Annotated[Path, typer.Argument(help="Model directory written by `item2vec train`.")],
-    analogies: Annotated[Optional[Path], typer.Option(help="Analogy file (questions-words format: ': section' lines, then 'a b c d').")] = None,
-    similarity: Annotated[Optional[list[Path]], typer.Option(help="Word-pair file 'w1 w2 score' (WordSim-353, SimLex-999); repeatable.")] = None,
-    query: Annotated[Optional[list[str]], typer.Option(help="Words to combine, '-' marks a negative one: --query 'king woman -man'; repeatable.")] = None,
+    analogies: Annotated[
+        Path | None, typer.Option(help="Analogy file (questions-words format: ': section' lines, then 'a b c d').")
+    ] = None,
+    similarity: Annotated[
+        list[Path] | None, typer.Option(help="Word-pair file 'w1 w2 score' (WordSim-353, SimLex-999); repeatable.")
+    ] = None,
+    query: Annotated[
+        list[str] | None,
+        typer.Option(help="Words to combine, '-' marks a negative one: --query 'king woman -man'; repeatable."),
+    ] = None,
     restrict_vocab: Annotated[int, typer.Option(help="Analogies: answer among this many most frequent words.")] = 30000,
     topn: Annotated[int, typer.Option(help="Neighbours shown per query.")] = 10,
-    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write all results to this JSON file.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write all results to this JSON file.")] = None,
 ):
     """Word-vector benchmarks: analogy accuracy per section, Spearman on word-pair similarity,
     and nearest words of positive/negative queries."""
-    from item2vec.text import wordeval
     from item2vec.model import Item2Vec
+    from item2vec.text import wordeval
 
     if analogies is None and not similarity and not query:
         fail("nothing to evaluate: give --analogies FILE, --similarity FILE and/or --query 'words'")
@@ -94,19 +109,24 @@ def evaluate_text(
 
 
 def _analogy_table(result) -> Table:
-    table = Table(title=f"Analogies {result.path} (answers among the {result.restrict_vocab:,} most "
-                        f"frequent words)")
+    table = Table(title=f"Analogies {result.path} (answers among the {result.restrict_vocab:,} most frequent words)")
     table.add_column("section", min_width=max([len(s.name) for s in result.sections] + [7]))
     for column in ("accuracy", "correct", "of", "skipped"):
         table.add_column(column, justify="right")
     for s in result.sections:
         table.add_row(s.name, _pct(s.accuracy), f"{s.correct:,}", f"{s.questions:,}", f"{s.skipped:,}")
-    table.add_row("[bold]total[/]", f"[bold]{_pct(result.accuracy)}[/]", f"{result.correct:,}",
-                  f"{result.questions:,}", f"{result.skipped:,}")
+    table.add_row(
+        "[bold]total[/]",
+        f"[bold]{_pct(result.accuracy)}[/]",
+        f"{result.correct:,}",
+        f"{result.questions:,}",
+        f"{result.skipped:,}",
+    )
     table.caption = "skipped: questions with a word outside the vocabulary"
     if result.malformed:
-        table.caption += (f"; {result.malformed:,} malformed line(s) ignored (first: "
-                          f"{', '.join(map(str, result.malformed_lines))})")
+        table.caption += (
+            f"; {result.malformed:,} malformed line(s) ignored (first: {', '.join(map(str, result.malformed_lines))})"
+        )
     return table
 
 
@@ -115,8 +135,9 @@ def _similarity_table(rows) -> Table:
     for column in ("file", "Spearman", "Pearson", "pairs", "unknown-word pairs", "malformed"):
         table.add_column(column, justify="left" if column == "file" else "right")
     for r in rows:
-        table.add_row(Path(r.path).name, _num(r.spearman), _num(r.pearson), f"{r.pairs:,}",
-                      f"{r.oov:,}", f"{r.malformed:,}")
+        table.add_row(
+            Path(r.path).name, _num(r.spearman), _num(r.pearson), f"{r.pairs:,}", f"{r.oov:,}", f"{r.malformed:,}"
+        )
     return table
 
 

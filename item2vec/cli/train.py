@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,12 +21,21 @@ console = Console(stderr=True)
 @session_options
 def train(
     out: Annotated[Path, typer.Option(help="Model directory to write (replaced atomically).")],
-    text: Annotated[Optional[Path], typer.Option(help="Text file, one sentence or session per line (.gz ok); see --tokenize.")] = None,
+    text: Annotated[
+        Path | None, typer.Option(help="Text file, one sentence or session per line (.gz ok); see --tokenize.")
+    ] = None,
     tokenize: Tokenize = "whitespace",
-    phrases: Annotated[int, typer.Option(help="--text: passes of word2phrase phrase detection before training (0 = none).")] = 0,
-    events: Annotated[Optional[Path], typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet), sessionised with the event-log options.")] = None,
+    phrases: Annotated[
+        int, typer.Option(help="--text: passes of word2phrase phrase detection before training (0 = none).")
+    ] = 0,
+    events: Annotated[
+        Path | None,
+        typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet), sessionised with the event-log options."),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
-    *, hyper: dict, events_spec: EventSpec,
+    *,
+    hyper: dict,
+    events_spec: EventSpec,
 ):
     """Train item vectors and save the model directory."""
     from item2vec.model import Item2Vec
@@ -39,6 +48,7 @@ def train(
         corpus = read_text(text, tokenize, phrases)
     else:
         from item2vec.sessions import sessionize
+
         sessions = sessionize(events, events_spec.fmt, events_spec.options)
         for line in sessions.summary.lines():
             console.print(line)
@@ -46,5 +56,7 @@ def train(
     model.fit(corpus, progress=progress)
     model.save(out)
     last = model.training_log_[-1]
-    console.print(f"saved {out}: {len(model):,} items x {model.vector_size_} "
-                  f"(last epoch: loss {last['mean_loss']:.4f}, {last['words_per_second']:,.0f} words/s)")
+    console.print(
+        f"saved {out}: {len(model):,} items x {model.vector_size_} "
+        f"(last epoch: loss {last['mean_loss']:.4f}, {last['words_per_second']:,.0f} words/s)"
+    )

@@ -37,7 +37,7 @@ class Vocab:
             raise ValueError(f"vocab has {len(self.keys)} keys but {len(self.counts)} counts")
 
     @classmethod
-    def from_counts(cls, keys: Sequence, counts) -> tuple["Vocab", np.ndarray]:
+    def from_counts(cls, keys: Sequence, counts) -> tuple[Vocab, np.ndarray]:
         """Sort ``keys`` by count; return the vocab and ``old_to_new`` (position -> new id)."""
         counts = np.asarray(counts, dtype=np.int64)
         order = np.argsort(-counts, kind="stable")
@@ -60,7 +60,7 @@ class Vocab:
     def key_to_index(self) -> dict[str, int]:
         return {k: i for i, k in enumerate(self.keys)}
 
-    def prune(self, min_count: int = 1, max_final_vocab: int | None = None) -> tuple["Vocab", np.ndarray]:
+    def prune(self, min_count: int = 1, max_final_vocab: int | None = None) -> tuple[Vocab, np.ndarray]:
         """Drop rare keys as gensim does; return the new vocab and ``old_to_new`` (-1 = dropped).
 
         ``max_final_vocab`` raises the effective ``min_count`` just enough that at most that many
@@ -128,8 +128,9 @@ class Corpus:
     # ---- construction -------------------------------------------------------------------------
 
     @classmethod
-    def from_codes(cls, codes, offsets, keys: Sequence, weights=None,
-                   max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> "Corpus":
+    def from_codes(
+        cls, codes, offsets, keys: Sequence, weights=None, max_sentence_length: int = config.MAX_SENTENCE_LENGTH
+    ) -> Corpus:
         """Build from ids into an arbitrary ``keys`` list: counts them, sorts the vocabulary by
         frequency, drops keys that never occur and splits sentences longer than
         ``max_sentence_length`` into consecutive pieces."""
@@ -139,26 +140,25 @@ class Corpus:
         return cls._from_owned_codes(codes, offsets, keys, weights, max_sentence_length)
 
     @classmethod
-    def _from_owned_codes(cls, codes: np.ndarray, offsets, keys: Sequence, weights,
-                          max_sentence_length: int) -> "Corpus":
+    def _from_owned_codes(cls, codes: np.ndarray, offsets, keys: Sequence, weights, max_sentence_length: int) -> Corpus:
         """``from_codes`` for an int32 array the caller gives up: remapped in place, in chunks,
         so that a corpus of N tokens never needs more than about 4N bytes."""
         counts = np.zeros(len(keys), dtype=np.int64)
         for start in range(0, len(codes), _CHUNK):
-            counts += np.bincount(codes[start:start + _CHUNK], minlength=len(keys))
+            counts += np.bincount(codes[start : start + _CHUNK], minlength=len(keys))
         vocab, old_to_new = Vocab.from_counts(keys, counts)
         n_used = int(np.count_nonzero(vocab.counts))
         vocab = Vocab(vocab.keys[:n_used], vocab.counts[:n_used])
         for start in range(0, len(codes), _CHUNK):
-            codes[start:start + _CHUNK] = old_to_new[codes[start:start + _CHUNK]]
-        offsets = split_long_sentences(drop_empty_sentences(np.asarray(offsets, dtype=np.int64)),
-                                       max_sentence_length)
+            codes[start : start + _CHUNK] = old_to_new[codes[start : start + _CHUNK]]
+        offsets = split_long_sentences(drop_empty_sentences(np.asarray(offsets, dtype=np.int64)), max_sentence_length)
         w = None if weights is None else np.asarray(weights, dtype=np.float32)
         return cls(codes, offsets, vocab, w)
 
     @classmethod
-    def from_sentences(cls, sentences: Iterable[Sequence],
-                       max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> "Corpus":
+    def from_sentences(
+        cls, sentences: Iterable[Sequence], max_sentence_length: int = config.MAX_SENTENCE_LENGTH
+    ) -> Corpus:
         """Build from any iterable of token lists, streaming: only ids are kept, 4 bytes a token.
 
         Tokens may be strings or other hashables (converted with ``str``); empty sentences are skipped.
@@ -174,11 +174,12 @@ class Corpus:
                 lengths.append(len(sentence))
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(np.frombuffer(lengths, dtype=np.int64), out=offsets[1:])
-        return cls._from_owned_codes(np.frombuffer(codes, dtype=np.int32), offsets, list(index),
-                                     None, max_sentence_length)
+        return cls._from_owned_codes(
+            np.frombuffer(codes, dtype=np.int32), offsets, list(index), None, max_sentence_length
+        )
 
     @classmethod
-    def from_file(cls, path, max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> "Corpus":
+    def from_file(cls, path, max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> Corpus:
         """Read a whitespace-tokenised file, one sentence per line (``.gz`` accepted), streaming."""
         return cls.from_sentences((line.split() for line in read_lines(path)), max_sentence_length)
 
@@ -205,12 +206,12 @@ class Corpus:
     def sentence(self, i: int) -> list[str]:
         """Sentence ``i`` as keys (for inspection; training never calls this)."""
         keys = self.vocab.keys
-        return [keys[t] for t in self.tokens[self.offsets[i]:self.offsets[i + 1]]]
+        return [keys[t] for t in self.tokens[self.offsets[i] : self.offsets[i + 1]]]
 
     def __iter__(self) -> Iterator[list[str]]:
         return (self.sentence(i) for i in range(len(self)))
 
-    def prune(self, min_count: int = 1, max_final_vocab: int | None = None) -> "Corpus":
+    def prune(self, min_count: int = 1, max_final_vocab: int | None = None) -> Corpus:
         """Remove rare tokens from the sentences (as gensim does before windowing) and drop
         sentences left empty."""
         vocab, old_to_new = self.vocab.prune(min_count, max_final_vocab)
@@ -228,8 +229,12 @@ class Corpus:
     def save(self, path) -> None:
         """Write an ``.npz`` (no pickle) atomically."""
         path = Path(path)
-        arrays = dict(tokens=self.tokens, offsets=self.offsets, counts=self.vocab.counts,
-                      keys=np.array(self.vocab.keys, dtype=str))
+        arrays = dict(
+            tokens=self.tokens,
+            offsets=self.offsets,
+            counts=self.vocab.counts,
+            keys=np.array(self.vocab.keys, dtype=str),
+        )
         if self.weights is not None:
             arrays["weights"] = self.weights
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
@@ -241,7 +246,7 @@ class Corpus:
             tmp.unlink(missing_ok=True)
 
     @classmethod
-    def load(cls, path) -> "Corpus":
+    def load(cls, path) -> Corpus:
         try:
             with np.load(path, allow_pickle=False) as data:
                 vocab = Vocab(tuple(data["keys"].tolist()), data["counts"].astype(np.int64))
@@ -270,8 +275,9 @@ def split_long_sentences(offsets: np.ndarray, max_length: int) -> np.ndarray:
         return offsets
     n_pieces = -(-lengths // max_length)
     piece_in_sentence = np.arange(n_pieces.sum()) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
-    ends = np.minimum(np.repeat(offsets[:-1], n_pieces) + (piece_in_sentence + 1) * max_length,
-                      np.repeat(offsets[1:], n_pieces))
+    ends = np.minimum(
+        np.repeat(offsets[:-1], n_pieces) + (piece_in_sentence + 1) * max_length, np.repeat(offsets[1:], n_pieces)
+    )
     return np.concatenate((offsets[:1], ends)).astype(np.int64)
 
 
@@ -287,10 +293,11 @@ def read_lines(path) -> Iterator[str]:
     with raw, io.TextIOWrapper(raw, encoding="utf-8", newline=None) as text:
         line_no = 0
         try:
-            for line_no, line in enumerate(text, 1):
+            for line_no, line in enumerate(text, 1):  # noqa: B007  (line_no names the bad line below)
                 yield line
         except UnicodeDecodeError as exc:
-            raise ValueError(f"{path}: line {line_no + 1} is not valid UTF-8 ({exc.reason} "
-                             f"at byte {exc.start} of a read block)") from None
+            raise ValueError(
+                f"{path}: line {line_no + 1} is not valid UTF-8 ({exc.reason} at byte {exc.start} of a read block)"
+            ) from None
         except (gzip.BadGzipFile, EOFError, OSError) as exc:
             raise ValueError(f"{path}: cannot read ({exc})") from None

@@ -115,8 +115,14 @@ class SyntheticClickstream:
             items.extend(f"item_{i}" for i in session_items)
             kinds.extend(codes.tolist())
         names = np.array(["view", "cart", "purchase"])
-        return pl.DataFrame({"user_id": users, "item_id": items, "timestamp": times,
-                             "event_type": names[np.array(kinds, dtype=np.int64)]})
+        return pl.DataFrame(
+            {
+                "user_id": users,
+                "item_id": items,
+                "timestamp": times,
+                "event_type": names[np.array(kinds, dtype=np.int64)],
+            }
+        )
 
 
 def group_purity(model, item_group: dict[str, int], k: int = 10) -> float:
@@ -128,8 +134,8 @@ def group_purity(model, item_group: dict[str, int], k: int = 10) -> float:
     k = min(k, len(keys) - 1)
     share = []
     for start in range(0, len(keys), 1024):
-        scores = unit[start:start + 1024] @ unit.T
+        scores = unit[start : start + 1024] @ unit.T
         scores[np.arange(len(scores)), np.arange(start, start + len(scores))] = -np.inf
         nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        share.append((groups[nearest] == groups[start:start + len(scores), None]).mean(axis=1))
+        share.append((groups[nearest] == groups[start : start + len(scores), None]).mean(axis=1))
     return float(np.concatenate(share).mean())

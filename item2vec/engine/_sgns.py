@@ -13,7 +13,7 @@ once per centre word instead of once per pair. The objective is unchanged.
 import numpy as np
 from numba import njit
 
-from item2vec.engine._rng import high32, low32, below, next_u64
+from item2vec.engine._rng import below, high32, low32, next_u64
 from item2vec.engine._sampling import draw
 
 # How many words a thread processes between publications of its progress to other threads.
@@ -69,11 +69,34 @@ def _predict(syn1, hidden, centre, negatives, n_negatives, lr, grad, compute_los
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy", cache=True)
-def train_range(syn0, syn1, tokens, offsets, weights, remap, first, last,
-                keep_threshold, neg_threshold, neg_alias,
-                sg, window, shrink_windows, whole_sentence, negative,
-                alpha, min_alpha, words_before, total_words,
-                progress, thread, state, loss_out, examples_out, compute_loss):
+def train_range(
+    syn0,
+    syn1,
+    tokens,
+    offsets,
+    weights,
+    remap,
+    first,
+    last,
+    keep_threshold,
+    neg_threshold,
+    neg_alias,
+    sg,
+    window,
+    shrink_windows,
+    whole_sentence,
+    negative,
+    alpha,
+    min_alpha,
+    words_before,
+    total_words,
+    progress,
+    thread,
+    state,
+    loss_out,
+    examples_out,
+    compute_loss,
+):
     """Train on sentences ``first..last-1`` (called by name from ``training.run``).
 
     syn0, syn1: float32 ``(rows, d)`` input and output vectors, updated in place (Hogwild).

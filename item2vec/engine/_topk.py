@@ -31,8 +31,9 @@ def _replace_root(heap_scores, heap_items, score, item):
         child = 2 * pos + 1
         if child >= size:
             break
-        if child + 1 < size and _worse(heap_scores[child + 1], heap_items[child + 1],
-                                       heap_scores[child], heap_items[child]):
+        if child + 1 < size and _worse(
+            heap_scores[child + 1], heap_items[child + 1], heap_scores[child], heap_items[child]
+        ):
             child += 1
         if not _worse(heap_scores[child], heap_items[child], score, item):
             break
@@ -65,7 +66,7 @@ def fold_tile(tile, first_item, first_row, seen_items, seen_offsets, allowed, he
         hi = heap_items[r]
         threshold = hs[0]
         for start in range(0, n_cols, _BLOCK):
-            block = row[start:start + _BLOCK]
+            block = row[start : start + _BLOCK]
             above = 0
             for c in range(block.shape[0]):  # vectorised count: most blocks end here
                 if block[c] > threshold:
@@ -109,8 +110,12 @@ def rescore_sorted(queries, items, first_row, heap_items, out_scores, out_items)
         for slot in range(width):  # insertion sort: score descending, then item ascending
             order[slot] = slot
             pos = slot
-            while pos > 0 and _worse(scores[order[pos - 1]], _rank_item(heap_items[r, order[pos - 1]]),
-                                     scores[slot], _rank_item(heap_items[r, slot])):
+            while pos > 0 and _worse(
+                scores[order[pos - 1]],
+                _rank_item(heap_items[r, order[pos - 1]]),
+                scores[slot],
+                _rank_item(heap_items[r, slot]),
+            ):
                 order[pos] = order[pos - 1]
                 pos -= 1
             order[pos] = slot
@@ -167,8 +172,11 @@ def top_k_sparse_rows(indptr, indices, data, n_items, seen_items, seen_offsets, 
         item = 0
         while filled < k and item < n_items:
             at = np.searchsorted(stored, item)
-            if not ((at < stored.shape[0] and stored[at] == item) or (check_allowed and not allowed[item])
-                    or _contains(seen_items, seen_lo, seen_hi, item)):
+            if not (
+                (at < stored.shape[0] and stored[at] == item)
+                or (check_allowed and not allowed[item])
+                or _contains(seen_items, seen_lo, seen_hi, item)
+            ):
                 out_items[r, filled] = item
                 out_scores[r, filled] = -np.inf
                 filled += 1

@@ -31,10 +31,14 @@ _NO_ITEMS = np.zeros(0, dtype=np.int32)
 _NO_MASK = np.zeros(0, dtype=np.bool_)
 
 
-def top_k_inner(queries: np.ndarray, items: np.ndarray, k: int,
-                exclude: tuple[np.ndarray, np.ndarray] | None = None,
-                allowed: np.ndarray | None = None, workers: int | None = None,
-                ) -> tuple[np.ndarray, np.ndarray]:
+def top_k_inner(
+    queries: np.ndarray,
+    items: np.ndarray,
+    k: int,
+    exclude: tuple[np.ndarray, np.ndarray] | None = None,
+    allowed: np.ndarray | None = None,
+    workers: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` items with the largest ``queries @ items.T`` per query: ``(ids, scores)`` of
     shape ``(n_queries, k)``, best first.
 
@@ -87,8 +91,9 @@ def max_inner(queries: np.ndarray, targets: np.ndarray, workers: int | None = No
     return best
 
 
-def _score_blocks(queries: np.ndarray, items: np.ndarray, fold: Callable, finish: Callable,
-                  workers: int | None) -> None:
+def _score_blocks(
+    queries: np.ndarray, items: np.ndarray, fold: Callable, finish: Callable, workers: int | None
+) -> None:
     """For every chunk of queries ``lo:hi`` and tile of items ``first:last`` (ascending), compute
     the tile of dot products and call ``fold(tile, lo, hi, first, last)``; then ``finish(lo, hi)``.
 
@@ -105,7 +110,7 @@ def _score_blocks(queries: np.ndarray, items: np.ndarray, fold: Callable, finish
             buffers.tile = np.empty(rows_per_task * items_per_tile, dtype=np.float32)
         for first in range(0, n_items, items_per_tile):
             last = min(first + items_per_tile, n_items)
-            tile = buffers.tile[:(hi - lo) * (last - first)].reshape(hi - lo, last - first)
+            tile = buffers.tile[: (hi - lo) * (last - first)].reshape(hi - lo, last - first)
             np.matmul(queries[lo:hi], items[first:last].T, out=tile)
             fold(tile, lo, hi, first, last)
         finish(lo, hi)
@@ -122,9 +127,13 @@ def _score_blocks(queries: np.ndarray, items: np.ndarray, fold: Callable, finish
                     pass
 
 
-def top_k_sparse(scores, out_items: np.ndarray, out_scores: np.ndarray,
-                 exclude: tuple[np.ndarray, np.ndarray] | None = None,
-                 allowed: np.ndarray | None = None) -> None:
+def top_k_sparse(
+    scores,
+    out_items: np.ndarray,
+    out_scores: np.ndarray,
+    exclude: tuple[np.ndarray, np.ndarray] | None = None,
+    allowed: np.ndarray | None = None,
+) -> None:
     """Fill ``out_items``/``out_scores`` (``(rows, k)``) with the top ``k`` of each row of a
     sparse score matrix (CSR with sorted indices), best first, ties to the lower column.
     Columns a row does not store rank after the stored ones, in column order (by popularity, as
@@ -135,6 +144,14 @@ def top_k_sparse(scores, out_items: np.ndarray, out_scores: np.ndarray,
         seen_items = np.ascontiguousarray(exclude[0], dtype=np.int32)
         seen_offsets = np.ascontiguousarray(exclude[1], dtype=np.int64)
     mask = _NO_MASK if allowed is None else np.ascontiguousarray(allowed, dtype=np.bool_)
-    top_k_sparse_rows(scores.indptr.astype(np.int64), scores.indices.astype(np.int32),
-                      np.ascontiguousarray(scores.data, dtype=np.float32), scores.shape[1],
-                      seen_items, seen_offsets, mask, out_items, out_scores)
+    top_k_sparse_rows(
+        scores.indptr.astype(np.int64),
+        scores.indices.astype(np.int32),
+        np.ascontiguousarray(scores.data, dtype=np.float32),
+        scores.shape[1],
+        seen_items,
+        seen_offsets,
+        mask,
+        out_items,
+        out_scores,
+    )

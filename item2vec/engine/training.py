@@ -52,8 +52,9 @@ class TrainingPlan:
     words_per_epoch: int  # corpus tokens that survive pruning
 
 
-def plan(corpus: Corpus, vocab: Vocab, remap: np.ndarray, sample: float, ns_exponent: float,
-         workers: int) -> TrainingPlan:
+def plan(
+    corpus: Corpus, vocab: Vocab, remap: np.ndarray, sample: float, ns_exponent: float, workers: int
+) -> TrainingPlan:
     """Tables for training the rows of ``vocab`` (the corpus' vocabulary after pruning, with
     ``remap`` from corpus ids to its rows) and each worker's share of the sentences."""
     neg_threshold, neg_alias = build_alias(vocab.negative_distribution(ns_exponent))
@@ -61,16 +62,35 @@ def plan(corpus: Corpus, vocab: Vocab, remap: np.ndarray, sample: float, ns_expo
     targets = np.linspace(0, corpus.n_tokens, workers + 1)
     bounds = np.searchsorted(corpus.offsets, targets, side="left")
     bounds[0], bounds[-1] = 0, len(corpus)
-    return TrainingPlan(remap.astype(np.int32), keep_thresholds(vocab.keep_probabilities(sample)),
-                        neg_threshold, neg_alias, np.maximum.accumulate(bounds).astype(np.int64),
-                        vocab.total)
+    return TrainingPlan(
+        remap.astype(np.int32),
+        keep_thresholds(vocab.keep_probabilities(sample)),
+        neg_threshold,
+        neg_alias,
+        np.maximum.accumulate(bounds).astype(np.int64),
+        vocab.total,
+    )
 
 
-def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPlan, *,
-        sg: bool, window: int, shrink_windows: bool, whole_sentence: bool, negative: int,
-        alpha: float, min_alpha: float, epochs: int, seed: int, compute_loss: bool,
-        callback: Callable[[EpochReport], object] | None = None,
-        progress: bool = False) -> list[EpochReport]:
+def run(
+    syn0: np.ndarray,
+    syn1: np.ndarray,
+    corpus: Corpus,
+    training: TrainingPlan,
+    *,
+    sg: bool,
+    window: int,
+    shrink_windows: bool,
+    whole_sentence: bool,
+    negative: int,
+    alpha: float,
+    min_alpha: float,
+    epochs: int,
+    seed: int,
+    compute_loss: bool,
+    callback: Callable[[EpochReport], object] | None = None,
+    progress: bool = False,
+) -> list[EpochReport]:
     """Train ``syn0``/``syn1`` in place for ``epochs`` epochs; return one report per epoch."""
     workers = len(training.thread_bounds) - 1
     states = seed_states(seed, workers)
@@ -86,16 +106,45 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
             examples = np.zeros(workers, dtype=np.int64)
             started = time.perf_counter()
             failures: list[BaseException] = []
-            shared = dict(syn0=syn0, syn1=syn1, tokens=corpus.tokens, offsets=corpus.offsets, weights=weights,
-                          remap=training.remap, keep_threshold=training.keep_threshold,
-                          neg_threshold=training.neg_threshold, neg_alias=training.neg_alias, sg=sg,
-                          window=window, shrink_windows=shrink_windows, whole_sentence=whole_sentence,
-                          negative=negative, alpha=alpha, min_alpha=min_alpha, words_before=epoch * per_epoch,
-                          total_words=total_words, progress=done, loss_out=loss, examples_out=examples,
-                          compute_loss=compute_loss)
-            threads = [threading.Thread(target=_capture_failure, daemon=True, args=(failures, train_range), kwargs=dict(
-                shared, first=training.thread_bounds[t], last=training.thread_bounds[t + 1], thread=t, state=states[t]))
-                for t in range(workers)]
+            shared = dict(
+                syn0=syn0,
+                syn1=syn1,
+                tokens=corpus.tokens,
+                offsets=corpus.offsets,
+                weights=weights,
+                remap=training.remap,
+                keep_threshold=training.keep_threshold,
+                neg_threshold=training.neg_threshold,
+                neg_alias=training.neg_alias,
+                sg=sg,
+                window=window,
+                shrink_windows=shrink_windows,
+                whole_sentence=whole_sentence,
+                negative=negative,
+                alpha=alpha,
+                min_alpha=min_alpha,
+                words_before=epoch * per_epoch,
+                total_words=total_words,
+                progress=done,
+                loss_out=loss,
+                examples_out=examples,
+                compute_loss=compute_loss,
+            )
+            threads = [
+                threading.Thread(
+                    target=_capture_failure,
+                    daemon=True,
+                    args=(failures, train_range),
+                    kwargs=dict(
+                        shared,
+                        first=training.thread_bounds[t],
+                        last=training.thread_bounds[t + 1],
+                        thread=t,
+                        state=states[t],
+                    ),
+                )
+                for t in range(workers)
+            ]
             for thread in threads:
                 thread.start()
             while any(thread.is_alive() for thread in threads):
@@ -106,8 +155,14 @@ def run(syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPl
                 thread.join()
             if failures:
                 raise RuntimeError(f"a training thread failed: {failures[0]!r}") from failures[0]
-            report = EpochReport(epoch + 1, epochs, float(loss.sum()), int(examples.sum()),
-                                 int(done.sum()), time.perf_counter() - started)
+            report = EpochReport(
+                epoch + 1,
+                epochs,
+                float(loss.sum()),
+                int(examples.sum()),
+                int(done.sum()),
+                time.perf_counter() - started,
+            )
             reports.append(report)
             if bar:
                 bar.update((epoch + 1) * per_epoch, epoch + 1, epochs, report)
@@ -134,9 +189,14 @@ class _ProgressBar:
     def __init__(self, total: int):
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                  TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
-                                  TextColumn("{task.fields[status]}"), transient=False)
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[status]}"),
+            transient=False,
+        )
         self._task = self._progress.add_task("training", total=total, status="")
         self._progress.start()
 
@@ -144,8 +204,12 @@ class _ProgressBar:
         status = ""
         if report is not None:
             status = f"loss {report.mean_loss:.4f}  {report.words_per_second:,.0f} words/s"
-        self._progress.update(self._task, completed=completed,
-                              description=f"epoch {epoch}/{epochs}", **({"status": status} if status else {}))
+        self._progress.update(
+            self._task,
+            completed=completed,
+            description=f"epoch {epoch}/{epochs}",
+            **({"status": status} if status else {}),
+        )
 
     def close(self):
         self._progress.stop()

@@ -10,12 +10,34 @@ Modules, in the order data flows: ``task`` (``NextItemTask``), ``protocols`` (fi
 from item2vec.evaluation.harness import Evaluation, Hooks, ModelSpec, evaluate_models, fit_and_evaluate
 from item2vec.evaluation.metrics import hit_rate_curve, parse_ks, ranking_metrics, target_ranks
 from item2vec.evaluation.models import BASELINES, MODELS, NextItemModel, make_model, parse_baselines
-from item2vec.evaluation.protocols import (leave_last_out, read_prefix_label_file, read_training_sessions,
-                                           split_last_sessions)
+from item2vec.evaluation.protocols import (
+    leave_last_out,
+    read_prefix_label_file,
+    read_training_sessions,
+    split_last_sessions,
+)
 from item2vec.evaluation.report import markdown_table
 from item2vec.evaluation.task import NextItemTask
 
-__all__ = ["NextItemTask", "read_training_sessions", "read_prefix_label_file", "split_last_sessions",
-           "leave_last_out", "MODELS", "BASELINES", "NextItemModel", "make_model", "parse_baselines",
-           "parse_ks", "ranking_metrics", "hit_rate_curve", "target_ranks", "Evaluation", "Hooks", "ModelSpec",
-           "evaluate_models", "fit_and_evaluate", "markdown_table"]
+__all__ = [
+    "NextItemTask",
+    "read_training_sessions",
+    "read_prefix_label_file",
+    "split_last_sessions",
+    "leave_last_out",
+    "MODELS",
+    "BASELINES",
+    "NextItemModel",
+    "make_model",
+    "parse_baselines",
+    "parse_ks",
+    "ranking_metrics",
+    "hit_rate_curve",
+    "target_ranks",
+    "Evaluation",
+    "Hooks",
+    "ModelSpec",
+    "evaluate_models",
+    "fit_and_evaluate",
+    "markdown_table",
+]

@@ -45,13 +45,13 @@ class ModelSpec:
         return {"kind": self.kind, "params": self.params, "scoring": self.scoring, "label": self.name}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelSpec":
+    def from_dict(cls, data: dict) -> ModelSpec:
         try:
-            return cls(data["kind"], dict(data.get("params", {})), dict(data.get("scoring", {})),
-                       data.get("label", ""))
+            return cls(data["kind"], dict(data.get("params", {})), dict(data.get("scoring", {})), data.get("label", ""))
         except (KeyError, TypeError, AttributeError):
-            raise ValueError(f"a model entry needs 'kind' (and optional 'params', 'scoring', 'label'), "
-                             f"got {data!r}") from None
+            raise ValueError(
+                f"a model entry needs 'kind' (and optional 'params', 'scoring', 'label'), got {data!r}"
+            ) from None
 
 
 class Hooks:
@@ -68,13 +68,13 @@ class Hooks:
     def on_fit(self, name: str, model: NextItemModel, seconds: float) -> None:
         """``model`` (row ``name`` of a comparison, or one trial) has been fitted."""
 
-    def on_trial(self, trial: "object", model: NextItemModel) -> None:
+    def on_trial(self, trial: object, model: NextItemModel) -> None:
         """A tuning trial was fitted and scored on validation (``tuning.Trial``)."""
 
-    def on_tuning(self, report: "object") -> None:
+    def on_tuning(self, report: object) -> None:
         """A tuning chose the best trial of every model (``tuning.TuningReport``, before the test)."""
 
-    def on_evaluation(self, evaluation: "Evaluation") -> None:
+    def on_evaluation(self, evaluation: Evaluation) -> None:
         """Every model of a comparison has been scored on the test pairs."""
 
 
@@ -99,13 +99,18 @@ class Evaluation:
         import polars as pl
 
         columns = [f"{m}@{k}" for k in self.ks for m in ("HR", "MRR", "NDCG", "coverage")]
-        return pl.DataFrame([{"model": name, **{c: values[c] for c in columns}}
-                             for name, values in self.metrics.items()],
-                            schema={"model": pl.String, **{c: pl.Float64 for c in columns}})
+        return pl.DataFrame(
+            [{"model": name, **{c: values[c] for c in columns}} for name, values in self.metrics.items()],
+            schema={"model": pl.String, **{c: pl.Float64 for c in columns}},
+        )
 
 
-def evaluate_models(models: Mapping[str, NextItemModel], task: NextItemTask, ks: Sequence[int] = config.KS,
-                    scoring: Mapping[str, dict] | None = None) -> Evaluation:
+def evaluate_models(
+    models: Mapping[str, NextItemModel],
+    task: NextItemTask,
+    ks: Sequence[int] = config.KS,
+    scoring: Mapping[str, dict] | None = None,
+) -> Evaluation:
     """Score every fitted model (``recommend(task, k, **options)``, see ``models``) on the
     same pairs; ``scoring[name]`` holds that model's options (scorer, exclude_seen...)."""
     ks = tuple(ks)
@@ -120,10 +125,14 @@ def evaluate_models(models: Mapping[str, NextItemModel], task: NextItemTask, ks:
     return result
 
 
-
-def fit_and_evaluate(specs: Sequence[ModelSpec], train: Corpus, task: NextItemTask,
-                     ks: Sequence[int] = config.KS, hooks: Hooks | None = None,
-                     log: Callable[[str], object] = print) -> tuple[Evaluation, dict[str, NextItemModel]]:
+def fit_and_evaluate(
+    specs: Sequence[ModelSpec],
+    train: Corpus,
+    task: NextItemTask,
+    ks: Sequence[int] = config.KS,
+    hooks: Hooks | None = None,
+    log: Callable[[str], object] = print,
+) -> tuple[Evaluation, dict[str, NextItemModel]]:
     """Fit every spec on ``train`` (rows differing only in scoring share one fit) and score all
     on ``task``; ``hooks`` hear of every fit and of the evaluation. Returns the evaluation and
     the fitted models by ``fit_key``."""
@@ -141,8 +150,9 @@ def fit_and_evaluate(specs: Sequence[ModelSpec], train: Corpus, task: NextItemTa
         fitted[spec.fit_key] = model
         log(f"fitted {spec.kind} in {seconds:.1f}s")
         hooks.on_fit(spec.name, model, seconds)
-    evaluation = evaluate_models({spec.name: fitted[spec.fit_key] for spec in specs}, task, ks,
-                                 {spec.name: spec.scoring for spec in specs})
+    evaluation = evaluate_models(
+        {spec.name: fitted[spec.fit_key] for spec in specs}, task, ks, {spec.name: spec.scoring for spec in specs}
+    )
     hooks.on_params({f"{spec.name}.scoring": json.dumps(spec.scoring, sort_keys=True) for spec in specs})
     hooks.on_evaluation(evaluation)
     return evaluation, fitted

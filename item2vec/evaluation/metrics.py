@@ -30,8 +30,9 @@ def target_ranks(recommended: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0)
 
 
-def ranking_metrics(recommended: np.ndarray, targets: np.ndarray, ks: Sequence[int],
-                    catalogue_size: int) -> dict[str, float]:
+def ranking_metrics(
+    recommended: np.ndarray, targets: np.ndarray, ks: Sequence[int], catalogue_size: int
+) -> dict[str, float]:
     """HR@k, MRR@k, NDCG@k and coverage@k for each ``k`` from one ``(pairs, max k)`` array of
     recommended catalogue ids (best first, ``-1`` = no recommendation)."""
     if len(targets) == 0:

@@ -18,8 +18,10 @@ def read_training_sessions(path) -> Corpus:
     if first is None:
         raise ValueError(f"{path}: the training file has no session")
     if "\t" in first.strip():
-        raise ValueError(f"{path}: line 1 contains a TAB, which looks like a 'prefix<TAB>next item' "
-                         f"test file; give the sessions file (one session per line) as --train")
+        raise ValueError(
+            f"{path}: line 1 contains a TAB, which looks like a 'prefix<TAB>next item' "
+            f"test file; give the sessions file (one session per line) as --train"
+        )
     return Corpus.from_file(path)
 
 
@@ -39,8 +41,10 @@ def read_prefix_label_file(path, catalogue: Vocab, name: str = "") -> NextItemTa
         raise ValueError(f"{path}: the test file has no (prefix, next item) pair")
     task = NextItemTask.from_pairs(prefixes, targets, catalogue, name=name or Path(path).name)
     if task.n_unseen_targets == len(task):
-        raise ValueError(f"{path}: none of its {len(task):,} next items occurs in the training data; "
-                         f"are the training and test files from the same dataset?")
+        raise ValueError(
+            f"{path}: none of its {len(task):,} next items occurs in the training data; "
+            f"are the training and test files from the same dataset?"
+        )
     return task
 
 
@@ -54,8 +58,8 @@ def split_last_sessions(corpus: Corpus, fraction: float) -> tuple[Corpus, Corpus
         raise ValueError(f"cannot hold out {fraction:.0%} of {len(corpus)} sessions for validation")
     cut = int(corpus.offsets[len(corpus) - n_held])
     keys = corpus.vocab.keys
-    head = Corpus.from_codes(corpus.tokens[:cut], corpus.offsets[:len(corpus) - n_held + 1], keys)
-    tail = Corpus.from_codes(corpus.tokens[cut:], corpus.offsets[len(corpus) - n_held:] - cut, keys)
+    head = Corpus.from_codes(corpus.tokens[:cut], corpus.offsets[: len(corpus) - n_held + 1], keys)
+    tail = Corpus.from_codes(corpus.tokens[cut:], corpus.offsets[len(corpus) - n_held :] - cut, keys)
     return head, tail
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def markdown_table(frame, digits: int = 4) -> str:
     """A Polars DataFrame as a GitHub Markdown table (floats rounded)."""
+
     def cell(value):
         return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 

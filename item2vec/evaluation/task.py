@@ -67,7 +67,7 @@ class NextItemTask:
             raise ValueError(f"unknown prefix weighting {weighting!r}; choose count, last or recency")
         return recency_matrix(self.items, self.offsets, len(self.catalogue), *settings[weighting])
 
-    def subsample(self, n: int, seed: int = 0) -> "NextItemTask":
+    def subsample(self, n: int, seed: int = 0) -> NextItemTask:
         """At most ``n`` pairs drawn without replacement (in their original order), for cheap tuning;
         ``n == 0`` keeps them all."""
         if n < 0:
@@ -80,12 +80,14 @@ class NextItemTask:
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         index = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-        return NextItemTask(self.items[index], offsets, self.targets[keep], self.catalogue,
-                            self.n_unknown_prefix_items, self.name)
+        return NextItemTask(
+            self.items[index], offsets, self.targets[keep], self.catalogue, self.n_unknown_prefix_items, self.name
+        )
 
     @classmethod
-    def from_pairs(cls, prefixes: Iterable[Sequence], targets: Sequence, catalogue: Vocab,
-                   name: str = "") -> "NextItemTask":
+    def from_pairs(
+        cls, prefixes: Iterable[Sequence], targets: Sequence, catalogue: Vocab, name: str = ""
+    ) -> NextItemTask:
         """Pairs given as item keys (non-string keys are looked up by ``str``)."""
         index = catalogue.key_to_index
         items: list[int] = []
@@ -101,13 +103,11 @@ class NextItemTask:
             raise ValueError(f"{len(lengths)} prefixes for {len(targets)} targets")
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        target_ids = np.array([index.get(t if isinstance(t, str) else str(t), -1) for t in targets],
-                              dtype=np.int32)
+        target_ids = np.array([index.get(t if isinstance(t, str) else str(t), -1) for t in targets], dtype=np.int32)
         return cls(np.asarray(items, dtype=np.int32), offsets, target_ids, catalogue, unknown, name)
 
     @classmethod
-    def from_sessions(cls, sessions: Corpus, catalogue: Vocab, last_only: bool = False,
-                      name: str = "") -> "NextItemTask":
+    def from_sessions(cls, sessions: Corpus, catalogue: Vocab, last_only: bool = False, name: str = "") -> NextItemTask:
         """Every prefix of every session predicts its next item (``last_only``: only the session's
         final item, from everything before it). Sessions are mapped into ``catalogue`` by key."""
         index = catalogue.key_to_index
@@ -129,5 +129,6 @@ class NextItemTask:
         prefix_ids = ids[source]
         known = prefix_ids >= 0
         kept_before = np.concatenate(([0], np.cumsum(known, dtype=np.int64)))
-        return cls(prefix_ids[known], kept_before[raw_offsets], ids[target_at], catalogue,
-                   int(np.count_nonzero(~known)), name)
+        return cls(
+            prefix_ids[known], kept_before[raw_offsets], ids[target_at], catalogue, int(np.count_nonzero(~known)), name
+        )

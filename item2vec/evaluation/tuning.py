@@ -115,9 +115,18 @@ def describe_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items())
 
 
-def tune(train: Corpus, validation: NextItemTask, models: Sequence[str], trials: int | dict[str, int],
-         ks: Sequence[int] = config.KS, select: str = config.SELECT, seed: int = 0, hooks: Hooks | None = None,
-         overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> dict[str, list[Trial]]:
+def tune(
+    train: Corpus,
+    validation: NextItemTask,
+    models: Sequence[str],
+    trials: int | dict[str, int],
+    ks: Sequence[int] = config.KS,
+    select: str = config.SELECT,
+    seed: int = 0,
+    hooks: Hooks | None = None,
+    overrides: dict[str, dict] | None = None,
+    log: Callable[[str], object] = print,
+) -> dict[str, list[Trial]]:
     """Run ``trials`` fits of every model in ``models`` (or ``trials[model]``, see ``trial_counts``)
     on ``train``, scored on ``validation``. ``overrides[model]`` fixes hyperparameters for every
     trial (e.g. ``workers``); ``hooks`` open a scope per trial and hear of each."""
@@ -143,8 +152,10 @@ def tune(train: Corpus, validation: NextItemTask, models: Sequence[str], trials:
                 scoring, metrics = trial.best
                 others = [f"{m}@{max(ks)}" for m in ("HR", "MRR", "NDCG") if f"{m}@{max(ks)}" != select]
                 shown = ", ".join(f"{m} {metrics[m]:.4f}" for m in others)
-                log(f"{name} trial {index}: {select} {trial.score:.4f} ({shown}) with {scoring}, "
-                    f"fit {trial.fit_seconds:.0f}s, {params}")
+                log(
+                    f"{name} trial {index}: {select} {trial.score:.4f} ({shown}) with {scoring}, "
+                    f"fit {trial.fit_seconds:.0f}s, {params}"
+                )
                 hooks.on_trial(trial, model)
     return results
 
@@ -180,9 +191,16 @@ class TuningReport:
         for name, trials in self.trials.items():
             for trial in trials:
                 scoring, metrics = trial.best
-                rows.append({"model": name, "trial": trial.index, "params": json.dumps(trial.params, sort_keys=True),
-                             "scoring": json.dumps(scoring, sort_keys=True), "fit_seconds": round(trial.fit_seconds, 2),
-                             **{f"val_{k}": v for k, v in metrics.items()}})
+                rows.append(
+                    {
+                        "model": name,
+                        "trial": trial.index,
+                        "params": json.dumps(trial.params, sort_keys=True),
+                        "scoring": json.dumps(scoring, sort_keys=True),
+                        "fit_seconds": round(trial.fit_seconds, 2),
+                        **{f"val_{k}": v for k, v in metrics.items()},
+                    }
+                )
         return pl.DataFrame(rows)
 
     def write(self, directory) -> None:
@@ -194,8 +212,10 @@ class TuningReport:
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        outputs = {"best_models.json": json.dumps({"models": [s.as_dict() for s in self.best.values()]}, indent=2),
-                   "trials.csv": self.trials_frame().write_csv()}
+        outputs = {
+            "best_models.json": json.dumps({"models": [s.as_dict() for s in self.best.values()]}, indent=2),
+            "trials.csv": self.trials_frame().write_csv(),
+        }
         if self.evaluation is not None:
             table = self.evaluation.table()
             outputs["test_comparison.csv"] = table.write_csv()
@@ -205,11 +225,20 @@ class TuningReport:
                 tmp.write_text(text)
 
 
-def run_tuning(corpus: Corpus, test: NextItemTask | None, models: Sequence[str], trials: int | dict[str, int],
-               ks: Sequence[int] = config.KS, select: str = config.SELECT,
-               validation_fraction: float = config.VALIDATION_FRACTION,
-               validation_pairs: int = config.VALIDATION_PAIRS, seed: int = 0, hooks: Hooks | None = None,
-               overrides: dict[str, dict] | None = None, log: Callable[[str], object] = print) -> TuningReport:
+def run_tuning(
+    corpus: Corpus,
+    test: NextItemTask | None,
+    models: Sequence[str],
+    trials: int | dict[str, int],
+    ks: Sequence[int] = config.KS,
+    select: str = config.SELECT,
+    validation_fraction: float = config.VALIDATION_FRACTION,
+    validation_pairs: int = config.VALIDATION_PAIRS,
+    seed: int = 0,
+    hooks: Hooks | None = None,
+    overrides: dict[str, dict] | None = None,
+    log: Callable[[str], object] = print,
+) -> TuningReport:
     """The whole protocol: hold out the last ``validation_fraction`` of the training sessions,
     tune every model with ``trials`` fits (or ``trials[model]``) on (at most ``validation_pairs`` of,
     0 = all) their pairs, then refit each model's best on all of ``corpus`` and score it once on
@@ -218,12 +247,22 @@ def run_tuning(corpus: Corpus, test: NextItemTask | None, models: Sequence[str],
     hooks = hooks or Hooks()
     train, held_out = split_last_sessions(corpus, validation_fraction)
     validation = NextItemTask.from_sessions(held_out, train.vocab, name="validation").subsample(validation_pairs, seed)
-    log(f"validation: last {validation_fraction:.0%} of the training sessions ({len(held_out):,}), "
-        f"{len(validation):,} pairs ({validation.n_unseen_targets:,} next items unseen in the rest)")
+    log(
+        f"validation: last {validation_fraction:.0%} of the training sessions ({len(held_out):,}), "
+        f"{len(validation):,} pairs ({validation.n_unseen_targets:,} next items unseen in the rest)"
+    )
     with hooks.run("tune", tags={"command": "tune"}):
-        hooks.on_params({"models": ",".join(models), "trials_per_model": json.dumps(trials), "select": select,
-                         "validation_fraction": validation_fraction, "validation_pairs": len(validation),
-                         "seed": seed, "test": test.name if test is not None else ""})
+        hooks.on_params(
+            {
+                "models": ",".join(models),
+                "trials_per_model": json.dumps(trials),
+                "select": select,
+                "validation_fraction": validation_fraction,
+                "validation_pairs": len(validation),
+                "seed": seed,
+                "test": test.name if test is not None else "",
+            }
+        )
         results = tune(train, validation, models, trials, ks, select, seed, hooks, overrides, log)
         best = best_specs(results)
         report = TuningReport(results, best, len(validation))

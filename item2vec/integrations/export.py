@@ -49,8 +49,10 @@ def export_vectors(model, out, format: str) -> list[Path]:
 def vector_frame(model) -> pl.DataFrame:
     """Items, their training counts and vectors as a Polars frame (the ``parquet`` format)."""
     vectors = np.asarray(model.vectors, dtype=np.float32)
-    return pl.DataFrame({
-        "item": pl.Series(model.index_to_key, dtype=pl.String),
-        "count": np.asarray(model.vocab_.counts, dtype=np.int64),
-        "vector": pl.Series(vectors, dtype=pl.Array(pl.Float32, vectors.shape[1])),
-    })
+    return pl.DataFrame(
+        {
+            "item": pl.Series(model.index_to_key, dtype=pl.String),
+            "count": np.asarray(model.vocab_.counts, dtype=np.int64),
+            "vector": pl.Series(vectors, dtype=pl.Array(pl.Float32, vectors.shape[1])),
+        }
+    )

@@ -50,17 +50,22 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
 def rows_per_session(frame: pl.DataFrame, n_sessions: int) -> pl.DataFrame:
     """``id, rank, item, score, fallback`` rows (ids 0..n-1) to one row per session with lists."""
     grouped = frame.group_by("id", maintain_order=True).agg(
-        pl.col("item").alias("items"), pl.col("score").drop_nulls().alias("scores"),
-        pl.col("fallback").first())
+        pl.col("item").alias("items"), pl.col("score").drop_nulls().alias("scores"), pl.col("fallback").first()
+    )
     every = pl.DataFrame({"id": np.arange(n_sessions, dtype=np.int64)})
     return every.join(grouped, on="id", how="left", maintain_order="left").select(
         pl.col("items").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         pl.col("scores").fill_null(pl.lit([], dtype=pl.List(pl.Float32))).cast(pl.List(pl.Float64)),
-        pl.col("fallback").fill_null(False))
+        pl.col("fallback").fill_null(False),
+    )
 
 
-def log_model(model: Item2Vec | str | Path, options: ScoringOptions | None = None, name: str = "model",
-              registered_model_name: str | None = None):
+def log_model(
+    model: Item2Vec | str | Path,
+    options: ScoringOptions | None = None,
+    name: str = "model",
+    registered_model_name: str | None = None,
+):
     """Log ``model`` (an ``Item2Vec`` or a saved model directory) to the active MLflow run as a
     pyfunc recommender scoring with ``options`` (default ``ScoringOptions()``), with a signature
     (input ``items``: list of strings; params ``k``) and an input example; returns MLflow's
@@ -82,9 +87,15 @@ def log_model(model: Item2Vec | str | Path, options: ScoringOptions | None = Non
         output = python_model.predict(None, example)
         signature = infer_signature(example, output, params={"k": options.k})
         return mlflow.pyfunc.log_model(
-            name=name, python_model=str(ENTRY), artifacts={"model": str(directory)},
-            model_config=options.as_dict(), signature=signature, input_example=example,
-            pip_requirements=_requirements(), registered_model_name=registered_model_name)
+            name=name,
+            python_model=str(ENTRY),
+            artifacts={"model": str(directory)},
+            model_config=options.as_dict(),
+            signature=signature,
+            input_example=example,
+            pip_requirements=_requirements(),
+            registered_model_name=registered_model_name,
+        )
 
 
 def _requirements() -> list[str]:

@@ -39,7 +39,7 @@ def metric_name(name: str) -> str:
 
 
 def _sqlite_path(uri: str) -> Path | None:
-    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+    return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
 
 
 class Tracker:
@@ -57,9 +57,12 @@ class Tracker:
 
     def _disable(self, exc: BaseException) -> None:
         self.enabled = False
-        warnings.warn(f"MLflow tracking is off for the rest of this run: cannot write to {self.uri} "
-                      f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
-                      TrackingWarning, stacklevel=3)
+        warnings.warn(
+            f"MLflow tracking is off for the rest of this run: cannot write to {self.uri} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+            TrackingWarning,
+            stacklevel=3,
+        )
 
     def _call(self, action):
         """Run ``action(client)`` if tracking is on; any failure disables tracking with a warning."""
@@ -83,8 +86,11 @@ class Tracker:
             artifacts = database.parent.resolve().as_uri()  # artifacts beside the database
         client = MlflowClient(tracking_uri=self.uri)
         found = client.get_experiment_by_name(self.experiment)
-        self._experiment_id = (found.experiment_id if found is not None
-                               else client.create_experiment(self.experiment, artifact_location=artifacts))
+        self._experiment_id = (
+            found.experiment_id
+            if found is not None
+            else client.create_experiment(self.experiment, artifact_location=artifacts)
+        )
         self._client = client
 
     @property
@@ -129,8 +135,9 @@ class Tracker:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        items = [Metric(metric_name(f"{prefix}{k}"), float(v), now, step or 0)
-                 for k, v in metrics.items() if v is not None]
+        items = [
+            Metric(metric_name(f"{prefix}{k}"), float(v), now, step or 0) for k, v in metrics.items() if v is not None
+        ]
         if items:
             self._call(lambda c: c.log_batch(self.run_id, metrics=items))
 
@@ -146,9 +153,15 @@ class Tracker:
         ``both_contexts`` model's two runs as ``window/loss``, ``session/loss``..."""
         for report in training_log:
             prefix = f"{report['context']}/" if "context" in report else ""
-            self.log_metrics({"loss": report["loss"], "mean_loss": report["mean_loss"],
-                              "words_per_second": report["words_per_second"]}, prefix=prefix,
-                             step=int(report["epoch"]))
+            self.log_metrics(
+                {
+                    "loss": report["loss"],
+                    "mean_loss": report["mean_loss"],
+                    "words_per_second": report["words_per_second"],
+                },
+                prefix=prefix,
+                step=int(report["epoch"]),
+            )
 
     def log_text(self, text: str, artifact_file: str) -> None:
         if self.run_id:
@@ -176,8 +189,14 @@ class Tracker:
             return
         for name, values in evaluation.metrics.items():
             self.log_metrics(values, prefix=f"{prefix}/{name}/")
-        self.log_metrics({"pairs": evaluation.n_pairs, "unseen_targets": evaluation.n_unseen_targets,
-                          "empty_prefixes": evaluation.n_empty_prefixes}, prefix=f"{prefix}/")
+        self.log_metrics(
+            {
+                "pairs": evaluation.n_pairs,
+                "unseen_targets": evaluation.n_unseen_targets,
+                "empty_prefixes": evaluation.n_empty_prefixes,
+            },
+            prefix=f"{prefix}/",
+        )
         table = evaluation.table()
         self.log_text(table.write_csv(), f"{prefix}_comparison.csv")
         self.log_text(markdown_table(table), f"{prefix}_comparison.md")
@@ -221,8 +240,10 @@ class TrackingHooks(Hooks):
 
     def on_tuning(self, report):
         self.tracker.log_params({f"best.{name}": spec.as_dict() for name, spec in report.best.items()})
-        self.tracker.log_metrics({f"{name}/fit_seconds_total": sum(t.fit_seconds for t in trials)
-                                  for name, trials in report.trials.items()}, prefix="budget/")
+        self.tracker.log_metrics(
+            {f"{name}/fit_seconds_total": sum(t.fit_seconds for t in trials) for name, trials in report.trials.items()},
+            prefix="budget/",
+        )
 
     def on_evaluation(self, evaluation):
         self.tracker.log_evaluation(evaluation)

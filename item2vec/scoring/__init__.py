@@ -14,6 +14,20 @@ from item2vec.scoring.encode import EncodedSessions, encode_sessions
 from item2vec.scoring.options import ScoringOptions
 from item2vec.scoring.scorers import SCORERS, GraphScorer, QueryScorer, Scorer, get_scorer, query_vectors, register
 
-__all__ = ["ScoringOptions", "Recommender", "recommend_batch", "recommend_top_k", "popular_items", "BatchStats",
-           "EncodedSessions", "encode_sessions", "SCORERS", "Scorer", "QueryScorer", "GraphScorer", "get_scorer",
-           "register", "query_vectors"]
+__all__ = [
+    "ScoringOptions",
+    "Recommender",
+    "recommend_batch",
+    "recommend_top_k",
+    "popular_items",
+    "BatchStats",
+    "EncodedSessions",
+    "encode_sessions",
+    "SCORERS",
+    "Scorer",
+    "QueryScorer",
+    "GraphScorer",
+    "get_scorer",
+    "register",
+    "query_vectors",
+]

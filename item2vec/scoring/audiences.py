@@ -36,10 +36,16 @@ class UserVectorStats:
     users_without_known_item: int  # users skipped: none of their events is on a known item
 
 
-def user_vectors(model, events: pl.DataFrame | pl.LazyFrame, user_col: str = "user_id",
-                 item_col: str = "item_id", time_col: str | None = "timestamp",
-                 event_col: str | None = None, event_weights: Mapping[str, float] | None = None,
-                 half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS) -> tuple[pl.DataFrame, UserVectorStats]:
+def user_vectors(
+    model,
+    events: pl.DataFrame | pl.LazyFrame,
+    user_col: str = "user_id",
+    item_col: str = "item_id",
+    time_col: str | None = "timestamp",
+    event_col: str | None = None,
+    event_weights: Mapping[str, float] | None = None,
+    half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS,
+) -> tuple[pl.DataFrame, UserVectorStats]:
     """One unit vector per user (see the module docstring for the weighting): a frame
     ``user, n_events, vector`` sorted by user, and what was read and skipped.
 
@@ -62,19 +68,31 @@ def user_vectors(model, events: pl.DataFrame | pl.LazyFrame, user_col: str = "us
         bad = {k: v for k, v in event_weights.items() if not (np.isfinite(v) and v >= 0)}
         if bad:
             raise ValueError(f"event weights must be finite and >= 0, got {bad}")
-        weight = pl.col(event_col).cast(pl.String).replace_strict(
-            list(event_weights), list(map(float, event_weights.values())), default=1.0, return_dtype=pl.Float64)
+        weight = (
+            pl.col(event_col)
+            .cast(pl.String)
+            .replace_strict(
+                list(event_weights), list(map(float, event_weights.values())), default=1.0, return_dtype=pl.Float64
+            )
+        )
     if time_col is not None and half_life_days is not None:
         seconds = _epoch_seconds(pl.col(time_col), frame.collect_schema()[time_col])
         age = seconds.max().over(user_col) - seconds
         weight = weight * (0.5 ** (age / (half_life_days * 86400.0)))
-    table = frame.select(
-        pl.col(user_col).alias("user"),
-        pl.col(item_col).cast(pl.String).replace_strict(
-            model.index_to_key, np.arange(len(model), dtype=np.int32), default=None,
-            return_dtype=pl.Int32).alias("row"),
-        weight.alias("weight"),
-    ).filter(pl.col("user").is_not_null()).collect()
+    table = (
+        frame.select(
+            pl.col(user_col).alias("user"),
+            pl.col(item_col)
+            .cast(pl.String)
+            .replace_strict(
+                model.index_to_key, np.arange(len(model), dtype=np.int32), default=None, return_dtype=pl.Int32
+            )
+            .alias("row"),
+            weight.alias("weight"),
+        )
+        .filter(pl.col("user").is_not_null())
+        .collect()
+    )
     if table.height == 0:
         raise ValueError("no events with a user id")
     all_users = table["user"].n_unique()
@@ -85,22 +103,30 @@ def user_vectors(model, events: pl.DataFrame | pl.LazyFrame, user_col: str = "us
 
     code = (known["user"].rank("dense") - 1).to_numpy().astype(np.int64)
     ids = known["user"].unique().sort()
-    weights = sp.csr_matrix((known["weight"].to_numpy().astype(np.float32),
-                             (code, known["row"].to_numpy())), shape=(len(ids), len(model)))
+    weights = sp.csr_matrix(
+        (known["weight"].to_numpy().astype(np.float32), (code, known["row"].to_numpy())), shape=(len(ids), len(model))
+    )
     vectors = np.asarray(weights @ np.asarray(model.unit_vectors), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors /= np.maximum(norms, 1e-30)
-    frame = pl.DataFrame({
-        "user": ids,
-        "n_events": np.bincount(code, minlength=len(ids)).astype(np.int64),
-        "vector": pl.Series(vectors, dtype=pl.Array(pl.Float32, vectors.shape[1])),
-    })
+    frame = pl.DataFrame(
+        {
+            "user": ids,
+            "n_events": np.bincount(code, minlength=len(ids)).astype(np.int64),
+            "vector": pl.Series(vectors, dtype=pl.Array(pl.Float32, vectors.shape[1])),
+        }
+    )
     return frame, UserVectorStats(table.height, table.height - known.height, len(ids), all_users - len(ids))
 
 
-def user_vectors_from_log(model, source, fmt, event_types: Iterable[str] | None = None,
-                          event_weights: Mapping[str, float] | None = None,
-                          half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS) -> tuple[pl.DataFrame, UserVectorStats]:
+def user_vectors_from_log(
+    model,
+    source,
+    fmt,
+    event_types: Iterable[str] | None = None,
+    event_weights: Mapping[str, float] | None = None,
+    half_life_days: float | None = DEFAULT_HALF_LIFE_DAYS,
+) -> tuple[pl.DataFrame, UserVectorStats]:
     """``user_vectors`` of an event log read exactly as ``item2vec sessions`` reads it (``fmt``:
     file formats, presets, column mapping, timestamp parsing), optionally keeping only
     ``event_types``."""
@@ -114,8 +140,9 @@ def user_vectors_from_log(model, source, fmt, event_types: Iterable[str] | None 
     if event_types:
         frame = frame.filter(pl.col("event").is_in(list(event_types)))
     frame = frame.with_columns(pl.col("time").cast(pl.Datetime("us")))
-    return user_vectors(model, frame, "user", "item", "time", "event" if fmt.event else None,
-                        event_weights, half_life_days)
+    return user_vectors(
+        model, frame, "user", "item", "time", "event" if fmt.event else None, event_weights, half_life_days
+    )
 
 
 def _epoch_seconds(column: pl.Expr, dtype) -> pl.Expr:
@@ -141,8 +168,14 @@ def read_user_vectors(path) -> tuple[pl.Series, np.ndarray]:
     return frame["user"], frame["vector"].to_numpy().astype(np.float32, copy=False)
 
 
-def lookalike(users: pl.Series, vectors: np.ndarray, seeds: Iterable, size: int, method: str = "centroid",
-              workers: int | None = None) -> tuple[pl.DataFrame, int]:
+def lookalike(
+    users: pl.Series,
+    vectors: np.ndarray,
+    seeds: Iterable,
+    size: int,
+    method: str = "centroid",
+    workers: int | None = None,
+) -> tuple[pl.DataFrame, int]:
     """The ``size`` users most similar to a seed audience, seeds excluded: a frame
     ``user, rank, score`` best first, and the number of seed ids not found among ``users``
     (ignored; an error if none is found). ``method="centroid"`` scores the cosine to the seeds'
@@ -168,8 +201,9 @@ def lookalike(users: pl.Series, vectors: np.ndarray, seeds: Iterable, size: int,
     return _ranked(users, scores, size), len(wanted) - n_found
 
 
-def campaign_audience(model, users: pl.Series, vectors: np.ndarray, items: Iterable, size: int
-                      ) -> tuple[pl.DataFrame, int]:
+def campaign_audience(
+    model, users: pl.Series, vectors: np.ndarray, items: Iterable, size: int
+) -> tuple[pl.DataFrame, int]:
     """Item-to-audience affinity: the ``size`` users whose vectors are closest (cosine) to the
     mean unit vector of a campaign's items; a frame ``user, rank, score`` and the number of
     campaign items unknown to the model (ignored; an error if none is known)."""
@@ -206,5 +240,10 @@ def _ranked(users: pl.Series, scores: np.ndarray, size: int) -> pl.DataFrame:
     cut = np.partition(scores[finite], len(finite) - size)[len(finite) - size] if size else np.inf
     candidates = finite[scores[finite] >= cut]
     best = candidates[np.lexsort((candidates, -scores[candidates]))][:size]
-    return pl.DataFrame({"user": users.gather(best), "rank": np.arange(1, size + 1, dtype=np.int32),
-                         "score": scores[best].astype(np.float32)})
+    return pl.DataFrame(
+        {
+            "user": users.gather(best),
+            "rank": np.arange(1, size + 1, dtype=np.int32),
+            "score": scores[best].astype(np.float32),
+        }
+    )

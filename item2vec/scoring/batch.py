@@ -23,8 +23,13 @@ def check_k(options: ScoringOptions, n_items: int) -> None:
         raise ValueError(f"k must be an integer in [1, {n_items}] (the catalogue size), got {options.k}")
 
 
-def recommend_top_k(model, encoded: EncodedSessions, options: ScoringOptions | None = None,
-                    allowed: np.ndarray | None = None, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def recommend_top_k(
+    model,
+    encoded: EncodedSessions,
+    options: ScoringOptions | None = None,
+    allowed: np.ndarray | None = None,
+    workers: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-``options.k`` item rows and scores per session, best first: arrays of shape ``(n, k)``.
 
     ``allowed`` is an optional boolean mask over the vocabulary (``False``: never recommended).
@@ -49,7 +54,7 @@ def popular_items(n_items: int, k: int, allowed: np.ndarray | None = None) -> np
     """The ``k`` most popular allowed rows (the vocabulary is sorted by count), padded with -1."""
     candidates = np.arange(n_items, dtype=np.int32) if allowed is None else np.flatnonzero(allowed).astype(np.int32)
     out = np.full(k, -1, dtype=np.int32)
-    out[:min(k, len(candidates))] = candidates[:k]
+    out[: min(k, len(candidates))] = candidates[:k]
     return out
 
 
@@ -62,7 +67,7 @@ class BatchStats:
     fallback_sessions: int = 0  # sessions with no known item: popularity fallback
     short_sessions: int = 0  # sessions with fewer than k candidates left (fewer rows)
 
-    def add(self, other: "BatchStats") -> None:
+    def add(self, other: BatchStats) -> None:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
@@ -74,8 +79,14 @@ class Recommender:
     ever recommended; keys unknown to the model are ignored and counted in ``ignored_filter_keys``.
     """
 
-    def __init__(self, model, options: ScoringOptions | None = None, allow: Iterable | None = None,
-                 deny: Iterable | None = None, workers: int | None = None):
+    def __init__(
+        self,
+        model,
+        options: ScoringOptions | None = None,
+        allow: Iterable | None = None,
+        deny: Iterable | None = None,
+        workers: int | None = None,
+    ):
         self.model = model
         self.options = options or ScoringOptions()
         self.workers = workers
@@ -117,22 +128,34 @@ class Recommender:
         items, scores = recommend_top_k(self.model, encoded, self.options, self.allowed, self.workers)
         present = (items >= 0).ravel()
         rows = np.repeat(np.arange(n), k)[present]
-        frame = pl.DataFrame({
-            "id": ids.gather(rows),
-            "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), n)[present],
-            "item": self._keys.gather(items.ravel()[present]),
-            "score": pl.Series("score", scores.ravel()[present], dtype=pl.Float32, nan_to_null=True),
-            "fallback": encoded.empty[rows],
-        })
-        stats = BatchStats(sessions=n, unknown_items=encoded.n_unknown,
-                           fallback_sessions=int(encoded.empty.sum()),
-                           short_sessions=int((items[:, -1] < 0).sum()))
+        frame = pl.DataFrame(
+            {
+                "id": ids.gather(rows),
+                "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), n)[present],
+                "item": self._keys.gather(items.ravel()[present]),
+                "score": pl.Series("score", scores.ravel()[present], dtype=pl.Float32, nan_to_null=True),
+                "fallback": encoded.empty[rows],
+            }
+        )
+        stats = BatchStats(
+            sessions=n,
+            unknown_items=encoded.n_unknown,
+            fallback_sessions=int(encoded.empty.sum()),
+            short_sessions=int((items[:, -1] < 0).sum()),
+        )
         return frame, stats
 
 
-def recommend_batch(model, sessions: Sequence[Sequence] | pl.Series, options: ScoringOptions | None = None, *,
-                    ids=None, allow: Iterable | None = None, deny: Iterable | None = None,
-                    workers: int | None = None) -> pl.DataFrame:
+def recommend_batch(
+    model,
+    sessions: Sequence[Sequence] | pl.Series,
+    options: ScoringOptions | None = None,
+    *,
+    ids=None,
+    allow: Iterable | None = None,
+    deny: Iterable | None = None,
+    workers: int | None = None,
+) -> pl.DataFrame:
     """Top-``k`` items for every session as a Polars frame ``id, rank, item, score, fallback``.
 
     ``sessions`` are lists of item keys (or a Polars list Series); ``ids`` label them (default

@@ -29,10 +29,10 @@ class EncodedSessions:
         """Sessions with no known item: they get the popularity fallback."""
         return self.lengths == 0
 
-    def slice(self, start: int, stop: int) -> "EncodedSessions":
+    def slice(self, start: int, stop: int) -> EncodedSessions:
         """Sessions ``start:stop`` (``n_unknown`` is not split and is reported as 0)."""
         lo, hi = self.offsets[start], self.offsets[stop]
-        return EncodedSessions(self.items[lo:hi], self.offsets[start:stop + 1] - lo, 0)
+        return EncodedSessions(self.items[lo:hi], self.offsets[start : stop + 1] - lo, 0)
 
 
 def encode_sessions(model, sessions: Sequence[Sequence] | pl.Series) -> EncodedSessions:
@@ -60,14 +60,16 @@ def _encode_series(model, sessions: pl.Series) -> EncodedSessions:
         raise ValueError(f"sessions column {sessions.name!r} has type {sessions.dtype}, expected a list of item ids")
     sessions = sessions.cast(pl.List(pl.String))
     flat = pl.DataFrame({"row": np.arange(len(sessions), dtype=np.int64), "item": sessions}).explode("item")
-    rows = flat["item"].replace_strict(model.index_to_key, np.arange(len(model), dtype=np.int32),
-                                       default=None, return_dtype=pl.Int32)
+    rows = flat["item"].replace_strict(
+        model.index_to_key, np.arange(len(model), dtype=np.int32), default=None, return_dtype=pl.Int32
+    )
     known = rows.is_not_null().to_numpy()
     owner = flat["row"].to_numpy()[known]
     total = int(sessions.list.len().fill_null(0).sum())
     lengths = np.bincount(owner, minlength=len(sessions)).astype(np.int64)
-    return EncodedSessions(rows.to_numpy()[known].astype(np.int32), offsets_from_lengths(lengths),
-                           total - int(known.sum()))
+    return EncodedSessions(
+        rows.to_numpy()[known].astype(np.int32), offsets_from_lengths(lengths), total - int(known.sum())
+    )
 
 
 def offsets_from_lengths(lengths: np.ndarray) -> np.ndarray:

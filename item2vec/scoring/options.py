@@ -46,8 +46,11 @@ class ScoringOptions:
         if isinstance(self.decay, bool) or not isinstance(self.decay, (int, float)) or not 0 < self.decay <= 1:
             raise ValueError(f"decay must lie in (0, 1], got {self.decay!r}")
         if self.temperature is not None and not (
-                isinstance(self.temperature, (int, float)) and not isinstance(self.temperature, bool)
-                and self.temperature > 0 and math.isfinite(self.temperature)):
+            isinstance(self.temperature, (int, float))
+            and not isinstance(self.temperature, bool)
+            and self.temperature > 0
+            and math.isfinite(self.temperature)
+        ):
             raise ValueError(f"temperature must be > 0 (and finite), got {self.temperature!r}")
         if not isinstance(self.exclude_seen, (bool, np.bool_)):
             raise ValueError(f"exclude_seen must be true or false, got {self.exclude_seen!r}")
@@ -60,7 +63,7 @@ class ScoringOptions:
         else:
             object.__setattr__(self, "temperature", float(self.temperature))
 
-    def replace(self, **changes) -> "ScoringOptions":
+    def replace(self, **changes) -> ScoringOptions:
         """A copy with ``changes`` (validated again); ``temperature`` returns to the new scorer's
         default when only the scorer changes."""
         if "scorer" in changes and "temperature" not in changes:
@@ -71,7 +74,7 @@ class ScoringOptions:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, options: dict, **defaults) -> "ScoringOptions":
+    def from_dict(cls, options: dict, **defaults) -> ScoringOptions:
         """Options from a plain dict (a JSON config, MLflow's model config), naming any unknown key;
         ``defaults`` fill what ``options`` leaves out."""
         known = {f.name for f in dataclasses.fields(cls)}

@@ -33,16 +33,16 @@ from item2vec.engine.topk import top_k_inner, top_k_sparse
 from item2vec.scoring.encode import EncodedSessions
 from item2vec.scoring.weighting import recency_matrix
 
-SCORERS: dict[str, type["Scorer"]] = {}
+SCORERS: dict[str, type[Scorer]] = {}
 
 
-def register(cls: type["Scorer"]) -> type["Scorer"]:
+def register(cls: type[Scorer]) -> type[Scorer]:
     """Class decorator: make ``cls`` available as ``ScoringOptions(scorer=cls.name)``."""
     SCORERS[cls.name] = cls
     return cls
 
 
-def get_scorer(name: str) -> "Scorer":
+def get_scorer(name: str) -> Scorer:
     if name not in SCORERS:
         raise ValueError(f"unknown scorer {name!r}; choose one of {', '.join(SCORERS)}")
     return SCORERS[name]()
@@ -59,8 +59,16 @@ class Scorer:
     def default_temperature(cls) -> float | None:
         return getattr(config, cls.temperature_setting) if cls.temperature_setting else None
 
-    def top_k(self, model, encoded: EncodedSessions, options, allowed: np.ndarray | None,
-              workers: int | None, top_items: np.ndarray, top_scores: np.ndarray) -> None:
+    def top_k(
+        self,
+        model,
+        encoded: EncodedSessions,
+        options,
+        allowed: np.ndarray | None,
+        workers: int | None,
+        top_items: np.ndarray,
+        top_scores: np.ndarray,
+    ) -> None:
         """Fill ``top_items``/``top_scores`` (``(sessions, options.k)``), best first."""
         raise NotImplementedError
 
@@ -91,7 +99,7 @@ class QueryScorer(Scorer):
             present = position >= encoded.offsets[:-1]
             if not present.any():
                 break
-            queries[present] += np.float32(options.decay ** age) * source[encoded.items[position[present]]]
+            queries[present] += np.float32(options.decay**age) * source[encoded.items[position[present]]]
         return self.finish(model, queries)
 
     def top_k(self, model, encoded, options, allowed, workers, top_items, top_scores):
@@ -100,8 +108,13 @@ class QueryScorer(Scorer):
             chunk = encoded.slice(start, stop)
             queries, matrix = self.query_vectors(model, chunk, options)
             top_items[start:stop], top_scores[start:stop] = top_k_inner(
-                queries, matrix, options.k, exclude=(chunk.items, chunk.offsets) if options.exclude_seen else None,
-                allowed=allowed, workers=workers)
+                queries,
+                matrix,
+                options.k,
+                exclude=(chunk.items, chunk.offsets) if options.exclude_seen else None,
+                allowed=allowed,
+                workers=workers,
+            )
 
 
 @register
@@ -132,8 +145,9 @@ class GraphScorer(Scorer):
     """A recency-weighted mixture over the last ``n_last`` items of per-item neighbour lists,
     computed once for every item the sessions use; sessions are then scored in sparse batches."""
 
-    def neighbour_lists(self, model, items: np.ndarray, temperature: float,
-                        workers: int | None) -> tuple[np.ndarray, np.ndarray]:
+    def neighbour_lists(
+        self, model, items: np.ndarray, temperature: float, workers: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(ids, weights)``, one row per vocabulary row in ``items``."""
         raise NotImplementedError
 
@@ -143,8 +157,13 @@ class GraphScorer(Scorer):
         for start in range(0, len(encoded), config.NEIGHBOUR_BATCH_SIZE):
             stop = min(start + config.NEIGHBOUR_BATCH_SIZE, len(encoded))
             chunk = encoded.slice(start, stop)
-            top_k_sparse(graph.scores(weights[start:stop]), top_items[start:stop], top_scores[start:stop],
-                         exclude=(chunk.items, chunk.offsets) if options.exclude_seen else None, allowed=allowed)
+            top_k_sparse(
+                graph.scores(weights[start:stop]),
+                top_items[start:stop],
+                top_scores[start:stop],
+                exclude=(chunk.items, chunk.offsets) if options.exclude_seen else None,
+                allowed=allowed,
+            )
 
 
 @register
@@ -185,16 +204,16 @@ class Mixture(GraphScorer):
 class NeighbourGraph:
     """A graph scorer's item-item weights for the items some session uses, as a sparse matrix."""
 
-    def __init__(self, model, scorer: GraphScorer, items: np.ndarray, temperature: float,
-                 workers: int | None = None):
+    def __init__(self, model, scorer: GraphScorer, items: np.ndarray, temperature: float, workers: int | None = None):
         from scipy.sparse import csr_matrix
 
         self.items = np.unique(items)  # vocabulary rows that have a neighbour list (sorted)
         ids, weights = scorer.neighbour_lists(model, self.items, temperature, workers)
         width = ids.shape[1]
         indptr = np.arange(0, len(self.items) * width + 1, width, dtype=np.int64)
-        self.matrix = csr_matrix((weights.astype(np.float32).ravel(), ids.ravel(), indptr),
-                                 shape=(len(self.items), len(model)))
+        self.matrix = csr_matrix(
+            (weights.astype(np.float32).ravel(), ids.ravel(), indptr), shape=(len(self.items), len(model))
+        )
         self.matrix.sort_indices()
 
     def scores(self, weights):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def recency_matrix(items: np.ndarray, offsets: np.ndarray, n_columns: int, decay: float = 1.0,
-                   n_last: int | None = None):
+def recency_matrix(
+    items: np.ndarray, offsets: np.ndarray, n_columns: int, decay: float = 1.0, n_last: int | None = None
+):
     """Sessions x items sparse matrix (CSR float32). Session ``s`` is ``items[offsets[s]:offsets[s+1]]``;
     the item ``a`` steps before its end weighs ``decay**a`` when ``a < n_last`` (every item when
     ``n_last`` is None), and repeats add up. ``decay=1`` counts occurrences."""

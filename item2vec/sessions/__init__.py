@@ -19,5 +19,17 @@ from item2vec.sessions.options import SessionOptions
 from item2vec.sessions.result import Sessions, Split
 from item2vec.sessions.summary import REASONS, Summary
 
-__all__ = ["sessionize", "temporal_split", "leave_last_out", "EventFormat", "SessionOptions", "FORMATS",
-           "EPOCH_UNITS", "event_format", "Sessions", "Split", "Summary", "REASONS"]
+__all__ = [
+    "sessionize",
+    "temporal_split",
+    "leave_last_out",
+    "EventFormat",
+    "SessionOptions",
+    "FORMATS",
+    "EPOCH_UNITS",
+    "event_format",
+    "Sessions",
+    "Split",
+    "Summary",
+    "REASONS",
+]

@@ -10,7 +10,7 @@ turned into a corpus).
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -38,13 +38,20 @@ def sessionize(source, fmt: EventFormat = EventFormat(), options: SessionOptions
     table, keys, tally = _sessionise_log(source, fmt, options)
     table = drop_rare_items_and_short_sessions(table, options, tally)
     tally.require(table.n_events)
-    summary = tally.summary({"events": table.n_events, "sessions": table.n_sessions,
-                             "items": int(known_items(table, len(keys)).sum())})
+    summary = tally.summary(
+        {"events": table.n_events, "sessions": table.n_sessions, "items": int(known_items(table, len(keys)).sum())}
+    )
     return Sessions(table.chronological(), keys, summary)
 
 
-def temporal_split(source, fmt: EventFormat = EventFormat(), options: SessionOptions = SessionOptions(), *,
-                   cutoff: datetime | str | None = None, last_days: float | None = None) -> Split:
+def temporal_split(
+    source,
+    fmt: EventFormat = EventFormat(),
+    options: SessionOptions = SessionOptions(),
+    *,
+    cutoff: datetime | str | None = None,
+    last_days: float | None = None,
+) -> Split:
     """Sessions split at a global time: ``cutoff`` (a datetime or ISO 8601 text; naive means
     UTC) or ``last_days`` before the latest timestamp in the log.
 
@@ -100,17 +107,25 @@ def _sessionise_log(source, fmt: EventFormat, options: SessionOptions) -> tuple[
             tally.require(len(parts))  # no partition: the log has no rows
             everything = pl.scan_parquet([p / "*.parquet" for p in parts])
             keys = everything.select(pl.col("item").drop_nulls().unique().sort()).collect(engine="streaming")["item"]
-            tables = [sessionise(pl.read_parquet(p).drop("time_bad", "short", strict=False), fmt.key, options,
-                                 tally, keys)[0] for p in parts]
+            tables = [
+                sessionise(pl.read_parquet(p).drop("time_bad", "short", strict=False), fmt.key, options, tally, keys)[0]
+                for p in parts
+            ]
         table = EventTable.concat(tables)
     tally.require(table.n_events)
     return table, keys, tally
 
 
 def _split(train: EventTable, test: EventTable, keys: pl.Series, tally: Tally, cutoff: datetime | None) -> Split:
-    summary = tally.summary({"train events": train.n_events, "train sessions": train.n_sessions,
-                             "test events": test.n_events, "test sessions": test.n_sessions,
-                             "train items": int(known_items(train, len(keys)).sum())})
+    summary = tally.summary(
+        {
+            "train events": train.n_events,
+            "train sessions": train.n_sessions,
+            "test events": test.n_events,
+            "test sessions": test.n_sessions,
+            "train items": int(known_items(train, len(keys)).sum()),
+        }
+    )
     return Split(Sessions(train.chronological(), keys, summary), Sessions(test.chronological(), keys, summary), cutoff)
 
 
@@ -124,5 +139,5 @@ def _to_microseconds(when: datetime | str) -> int:
     if not isinstance(when, datetime):
         raise ValueError(f"cutoff must be a datetime or ISO 8601 text, got {type(when).__name__}")
     if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        when = when.astimezone(UTC).replace(tzinfo=None)
     return (when - _EPOCH) // timedelta(microseconds=1)

@@ -33,10 +33,10 @@ def encode(values: pl.Series, keys: pl.Series | None = None) -> tuple[pl.Series,
         keys = values.gather(identity.arg_unique()).drop_nulls().sort()
     key_hashes = identity_hash(keys)
     if key_hashes.n_unique() == len(keys):
-        codes = identity.replace_strict(key_hashes, pl.int_range(len(keys), dtype=pl.UInt32, eager=True),
-                                        default=None)
-        if (codes.is_null().equals(values.is_null())
-                and bool((check_hash(keys).gather(codes) == check_hash(values)).all())):
+        codes = identity.replace_strict(key_hashes, pl.int_range(len(keys), dtype=pl.UInt32, eager=True), default=None)
+        if codes.is_null().equals(values.is_null()) and bool(
+            (check_hash(keys).gather(codes) == check_hash(values)).all()
+        ):
             return codes, keys
     if not given:  # a collision hid an id from the hashed keys
         keys = values.drop_nulls().unique().sort()

@@ -1,8 +1,9 @@
 """Sessions files read in bounded chunks, for batch jobs over more sessions than fit in memory.
 
 Two formats: a whitespace-separated text file with one session per line (``.gz`` accepted; a
-blank line is an empty session), or a Parquet file with a list column of item ids (``items`` if there
-are several), such as the sessions file ``item2vec sessions`` writes. Every chunk is ``(ids, sessions)``: two Polars Series
+blank line is an empty session), or a Parquet file with a list column of item ids (``items`` if
+there are several), such as the sessions file ``item2vec sessions`` writes. Every chunk is
+``(ids, sessions)``: two Polars Series
 of equal length, ``sessions`` a list-of-strings column. A session's id is its id column (Parquet)
 or its 0-based position in the file.
 """
@@ -35,8 +36,9 @@ def count_sessions(path) -> int | None:
     return _open_parquet(path).metadata.num_rows if is_parquet(path) else None
 
 
-def iter_session_chunks(path, chunk_size: int = 65_536, items_column: str | None = None,
-                        id_column: str | None = None) -> Iterator[tuple[pl.Series, pl.Series]]:
+def iter_session_chunks(
+    path, chunk_size: int = 65_536, items_column: str | None = None, id_column: str | None = None
+) -> Iterator[tuple[pl.Series, pl.Series]]:
     """Yield ``(ids, sessions)`` chunks of at most ``chunk_size`` sessions."""
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
@@ -69,7 +71,8 @@ def event_histories(source, fmt, options, per: str = "user") -> tuple[pl.Series,
     if "user_id" not in frame.columns:
         raise ValueError("recommendations per user need a user column (--user-col); or use --per session")
     users = frame.group_by("user_id", maintain_order=True).agg(
-        pl.col("items").list.explode(keep_nulls=False, empty_as_null=False))
+        pl.col("items").list.explode(keep_nulls=False, empty_as_null=False)
+    )
     return users["user_id"].alias("id"), users["items"], result.summary.lines()
 
 
@@ -91,13 +94,17 @@ def _parquet_chunks(path, chunk_size, items_column, id_column):
         if ITEMS_COLUMN in lists:
             lists = [ITEMS_COLUMN]
         if len(lists) != 1:
-            raise ValueError(f"{path}: cannot tell which column holds the sessions' items "
-                             f"(list columns: {', '.join(lists) or 'none'}); give --items-col")
+            raise ValueError(
+                f"{path}: cannot tell which column holds the sessions' items "
+                f"(list columns: {', '.join(lists) or 'none'}); give --items-col"
+            )
         items_column = lists[0]
     if items_column not in schema:
         raise ValueError(f"{path}: no column {items_column!r} (columns: {names})")
     if not isinstance(schema[items_column], (pl.List, pl.Array)):
-        raise ValueError(f"{path}: column {items_column!r} has type {schema[items_column]}, expected a list of item ids")
+        raise ValueError(
+            f"{path}: column {items_column!r} has type {schema[items_column]}, expected a list of item ids"
+        )
     if id_column is None:
         id_column = next((c for c in ID_COLUMNS if c in schema), None)
     elif id_column not in schema:

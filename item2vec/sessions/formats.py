@@ -54,33 +54,61 @@ class EventFormat:
 
 FORMATS: dict[str, EventFormat] = {
     # RecSys Challenge 2015 yoochoose-clicks.dat: SessionId,Timestamp(ISO 8601),ItemId,Category
-    "yoochoose": EventFormat(user=None, session="session_id", item="item_id", time="timestamp",
-                             has_header=False, separator=",",
-                             names=("session_id", "timestamp", "item_id", "category")),
+    "yoochoose": EventFormat(
+        user=None,
+        session="session_id",
+        item="item_id",
+        time="timestamp",
+        has_header=False,
+        separator=",",
+        names=("session_id", "timestamp", "item_id", "category"),
+    ),
     # session-rec / GRU4Rec prepared TSV: SessionId<TAB>ItemId<TAB>Time (epoch seconds, float)
-    "session-rec": EventFormat(user=None, session="SessionId", item="ItemId", time="Time",
-                               time_format="s", separator="\t"),
+    "session-rec": EventFormat(
+        user=None, session="SessionId", item="ItemId", time="Time", time_format="s", separator="\t"
+    ),
     # CIKM Cup 2016 DIGINETICA train-item-views.csv: session_id;user_id;item_id;timeframe;eventdate
-    "diginetica": EventFormat(user="user_id", session="session_id", item="item_id", time="eventdate",
-                              time_format="%Y-%m-%d", time_offset="timeframe", separator=";",
-                              null_values=("NA",)),
+    "diginetica": EventFormat(
+        user="user_id",
+        session="session_id",
+        item="item_id",
+        time="eventdate",
+        time_format="%Y-%m-%d",
+        time_offset="timeframe",
+        separator=";",
+        null_values=("NA",),
+    ),
     # RetailRocket (Kaggle) events.csv: timestamp(ms),visitorid,event,itemid,transactionid
-    "retailrocket": EventFormat(user="visitorid", item="itemid", time="timestamp", event="event",
-                                time_format="ms", separator=","),
+    "retailrocket": EventFormat(
+        user="visitorid", item="itemid", time="timestamp", event="event", time_format="ms", separator=","
+    ),
     # RetailRocket as re-sessionised by SR-GTM: timestamp(s)<TAB>user_id<TAB>item_id<TAB>session_id
-    "retailrocket-srgtm": EventFormat(user="user_id", session="session_id", item="item_id",
-                                      time="timestamp", time_format="s", separator="\t"),
+    "retailrocket-srgtm": EventFormat(
+        user="user_id", session="session_id", item="item_id", time="timestamp", time_format="s", separator="\t"
+    ),
     # Taobao UserBehavior.csv: user,item,category,behavior(pv|cart|fav|buy),timestamp(s), no header
-    "taobao": EventFormat(user="user_id", item="item_id", time="timestamp", event="behavior",
-                          time_format="s", has_header=False, separator=",",
-                          names=("user_id", "item_id", "category_id", "behavior", "timestamp")),
+    "taobao": EventFormat(
+        user="user_id",
+        item="item_id",
+        time="timestamp",
+        event="behavior",
+        time_format="s",
+        has_header=False,
+        separator=",",
+        names=("user_id", "item_id", "category_id", "behavior", "timestamp"),
+    ),
     # MovieLens 100K u.data: user<TAB>item<TAB>rating<TAB>timestamp(s), no header
-    "movielens-100k": EventFormat(user="user_id", item="item_id", time="timestamp", time_format="s",
-                                  has_header=False, separator="\t",
-                                  names=("user_id", "item_id", "rating", "timestamp")),
+    "movielens-100k": EventFormat(
+        user="user_id",
+        item="item_id",
+        time="timestamp",
+        time_format="s",
+        has_header=False,
+        separator="\t",
+        names=("user_id", "item_id", "rating", "timestamp"),
+    ),
     # MovieLens ratings.csv (ml-latest, ml-20m, ml-25m, ...): userId,movieId,rating,timestamp(s)
-    "movielens": EventFormat(user="userId", item="movieId", time="timestamp", time_format="s",
-                             separator=","),
+    "movielens": EventFormat(user="userId", item="movieId", time="timestamp", time_format="s", separator=","),
 }
 
 

@@ -28,8 +28,7 @@ TIME_SAMPLE_ROWS = 10_000
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _TAB_SUFFIXES = {".tsv", ".tab"}
 _COMPRESSION_SUFFIXES = {".gz", ".zst"}
-_TIME_HINT = ("set the time format: s, ms, us, ns (epoch) or a strftime format such as "
-              "'%Y-%m-%d %H:%M:%S'")
+_TIME_HINT = "set the time format: s, ms, us, ns (epoch) or a strftime format such as '%Y-%m-%d %H:%M:%S'"
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,8 @@ class EventScan:
         bucket = (pl.col(self.fmt.key).hash(seed=0) % buckets).alias("__bucket")
         with self._polars_errors():
             self.frame.with_columns(bucket).sink_parquet(
-                pl.PartitionBy(directory, key="__bucket", include_key=False), engine="streaming", mkdir=True)
+                pl.PartitionBy(directory, key="__bucket", include_key=False), engine="streaming", mkdir=True
+            )
         parts = [part for b in range(buckets) if (part := directory / f"__bucket={b}").exists()]
         if parts:
             self.check(pl.scan_parquet([part / "*.parquet" for part in parts]))
@@ -80,8 +80,9 @@ class EventScan:
             columns = [c for c in (self.fmt.time, self.fmt.time_offset) if c]
             values = self.raw.filter(pl.col("__row") == bad).select(columns).collect().row(0)
             value = " + ".join(str(v) for v in values)
-            raise ValueError(f"{self.where(bad)}: cannot parse timestamp {value!r} in column "
-                             f"{self.fmt.time!r}; {_TIME_HINT}")
+            raise ValueError(
+                f"{self.where(bad)}: cannot parse timestamp {value!r} in column {self.fmt.time!r}; {_TIME_HINT}"
+            )
 
     @contextmanager
     def _polars_errors(self):
@@ -98,27 +99,35 @@ class EventScan:
         Polars counts the separators of every line; only if a suspect line has quotes (which may
         hide separators or span lines) does Python's csv module re-read the text to decide."""
         fields = pl.col("text").str.count_matches(self.separator, literal=True) + 1
-        suspect = (pl.scan_lines(self.path, name="text", row_index_name="line", row_index_offset=1)
-                   .filter((pl.col("text").str.strip_chars("\r").str.len_bytes() > 0)
-                           & ((fields != self.n_fields) | (pl.col("text").str.count_matches('"', literal=True) % 2 == 1)))
-                   .select("line", "text", fields.alias("fields")).head(1).collect())
+        suspect = (
+            pl.scan_lines(self.path, name="text", row_index_name="line", row_index_offset=1)
+            .filter(
+                (pl.col("text").str.strip_chars("\r").str.len_bytes() > 0)
+                & ((fields != self.n_fields) | (pl.col("text").str.count_matches('"', literal=True) % 2 == 1))
+            )
+            .select("line", "text", fields.alias("fields"))
+            .head(1)
+            .collect()
+        )
         if not suspect.height:
             return
         line, text, n = suspect.row(0)
         if '"' not in text:
-            raise ValueError(f"{self.origin}: line {line} has {n} fields, expected {self.n_fields} "
-                             f"(separator {self.separator!r})")
+            raise ValueError(
+                f"{self.origin}: line {line} has {n} fields, expected {self.n_fields} (separator {self.separator!r})"
+            )
         reader = csv.reader(read_lines(self.path), delimiter=self.separator, strict=True)
         start = 1
         try:
             for fields in reader:
                 if fields and len(fields) != self.n_fields:
-                    raise ValueError(f"{self.origin}: line {start} has {len(fields)} fields, expected "
-                                     f"{self.n_fields} (separator {self.separator!r})")
+                    raise ValueError(
+                        f"{self.origin}: line {start} has {len(fields)} fields, expected "
+                        f"{self.n_fields} (separator {self.separator!r})"
+                    )
                 start = reader.line_num + 1
         except csv.Error as exc:
-            raise ValueError(f"{self.origin}: malformed CSV in the record starting at line {start} "
-                             f"({exc})") from None
+            raise ValueError(f"{self.origin}: malformed CSV in the record starting at line {start} ({exc})") from None
 
 
 def scan_events(source, fmt: EventFormat) -> EventScan:
@@ -140,8 +149,12 @@ def scan_events(source, fmt: EventFormat) -> EventScan:
         time = time + offset_ms * 1000
         present = present & pl.col(fmt.time_offset).is_not_null()
     _check_sample(scan, sample, time)
-    columns = [pl.col("__row").alias("row"), pl.col(fmt.item).cast(pl.String).alias("item"),
-               time.alias("time"), (present & time.is_null()).alias("time_bad")]
+    columns = [
+        pl.col("__row").alias("row"),
+        pl.col(fmt.item).cast(pl.String).alias("item"),
+        time.alias("time"),
+        (present & time.is_null()).alias("time_bad"),
+    ]
     for name, column in (("user", fmt.user), ("session", fmt.session)):
         if column:
             columns.append(pl.col(column).alias(name))
@@ -179,34 +192,42 @@ def _open(source, fmt: EventFormat) -> EventScan:
 
 def _open_csv(path: Path, fmt: EventFormat) -> EventScan:
     separator = fmt.separator or ("\t" if _format_suffix(path) in _TAB_SUFFIXES else ",")
-    options = dict(separator=separator, has_header=fmt.has_header, infer_schema=False,
-                   null_values=list(fmt.null_values) or None)
+    options = dict(
+        separator=separator, has_header=fmt.has_header, infer_schema=False, null_values=list(fmt.null_values) or None
+    )
     try:
         present = pl.scan_csv(path, **options).collect_schema().names()
     except pl.exceptions.PolarsError as exc:
         raise ValueError(f"{path}: cannot read as CSV ({_first_line(exc)})") from None
     if not fmt.has_header and fmt.names is not None:
         if len(fmt.names) != len(present):
-            raise ValueError(f"{path}: {len(fmt.names)} column names given ({', '.join(fmt.names)}) "
-                             f"but the first line has {len(present)} fields (separator {separator!r})")
+            raise ValueError(
+                f"{path}: {len(fmt.names)} column names given ({', '.join(fmt.names)}) "
+                f"but the first line has {len(present)} fields (separator {separator!r})"
+            )
         options["new_columns"] = list(fmt.names)
     raw = pl.scan_csv(path, **options).with_row_index("__row")
-    return EventScan(raw, fmt, str(path), path, separator, len(present),
-                     1 if fmt.has_header else 0)
+    return EventScan(raw, fmt, str(path), path, separator, len(present), 1 if fmt.has_header else 0)
 
 
 def _check_columns(fmt: EventFormat, present: list[str], origin: str) -> None:
-    roles = (("item", fmt.item), ("time", fmt.time), ("user", fmt.user), ("session", fmt.session),
-             ("event type", fmt.event), ("time offset", fmt.time_offset))
+    roles = (
+        ("item", fmt.item),
+        ("time", fmt.time),
+        ("user", fmt.user),
+        ("session", fmt.session),
+        ("event type", fmt.event),
+        ("time offset", fmt.time_offset),
+    )
     shown = [c for c in present if c != "__row"]
     for role, column in roles:
         if column and column not in present:
-            raise ValueError(f"{origin}: the {role} column {column!r} is missing; columns present: "
-                             f"{', '.join(shown)}")
+            raise ValueError(f"{origin}: the {role} column {column!r} is missing; columns present: {', '.join(shown)}")
 
 
-def _parse_time(column: pl.Expr, dtype: pl.DataType, time_format: str | None, sample: pl.Series,
-                origin: str) -> pl.Expr:
+def _parse_time(
+    column: pl.Expr, dtype: pl.DataType, time_format: str | None, sample: pl.Series, origin: str
+) -> pl.Expr:
     """An expression giving Int64 microseconds since the epoch (UTC), null where unparsable."""
     if isinstance(dtype, pl.Datetime):
         if dtype.time_zone:
@@ -216,20 +237,26 @@ def _parse_time(column: pl.Expr, dtype: pl.DataType, time_format: str | None, sa
         return column.cast(pl.Datetime("us")).to_physical()
     if dtype.is_numeric():
         if time_format is not None and time_format not in EPOCH_UNITS:
-            raise ValueError(f"{origin}: time format {time_format!r} needs date-time text, but the "
-                             f"time column holds numbers; use one of {', '.join(EPOCH_UNITS)}")
+            raise ValueError(
+                f"{origin}: time format {time_format!r} needs date-time text, but the "
+                f"time column holds numbers; use one of {', '.join(EPOCH_UNITS)}"
+            )
         unit = time_format or _detect_epoch_unit(sample)
         return _epoch_to_us(column, unit, float_input=dtype.is_float())
     if dtype == pl.String:
         numeric = sample.head(1).cast(pl.Float64, strict=False).null_count() == 0
         if time_format in EPOCH_UNITS or (time_format is None and numeric):
             unit = time_format or _detect_epoch_unit(sample.cast(pl.Float64, strict=False))
-            return pl.coalesce(_epoch_to_us(column.cast(pl.Int64, strict=False), unit, float_input=False),
-                               _epoch_to_us(column.cast(pl.Float64, strict=False), unit, float_input=True))
-        return (column.str.to_datetime(format=time_format, time_unit="us", time_zone="UTC", strict=False)
-                .dt.replace_time_zone(None).to_physical())
-    raise ValueError(f"{origin}: the time column has type {dtype}; expected epoch numbers, dates or "
-                     f"date-time text")
+            return pl.coalesce(
+                _epoch_to_us(column.cast(pl.Int64, strict=False), unit, float_input=False),
+                _epoch_to_us(column.cast(pl.Float64, strict=False), unit, float_input=True),
+            )
+        return (
+            column.str.to_datetime(format=time_format, time_unit="us", time_zone="UTC", strict=False)
+            .dt.replace_time_zone(None)
+            .to_physical()
+        )
+    raise ValueError(f"{origin}: the time column has type {dtype}; expected epoch numbers, dates or date-time text")
 
 
 def _detect_epoch_unit(sample: pl.Series) -> str:
@@ -263,8 +290,10 @@ def _check_sample(scan: EventScan, sample: pl.DataFrame, time: pl.Expr) -> None:
     failed = parsed.to_series().is_null().arg_true()
     if len(failed):
         row, *values = sample.row(int(failed[0]))
-        raise ValueError(f"{scan.where(row)}: cannot parse timestamp {' + '.join(map(str, values))!r} "
-                         f"in column {scan.fmt.time!r}; {_TIME_HINT}")
+        raise ValueError(
+            f"{scan.where(row)}: cannot parse timestamp {' + '.join(map(str, values))!r} "
+            f"in column {scan.fmt.time!r}; {_TIME_HINT}"
+        )
 
 
 def _format_suffix(path: Path) -> str:

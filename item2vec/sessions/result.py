@@ -38,8 +38,9 @@ class Sessions:
         """The sessions as a ``Corpus``: one sentence per session, items in time order."""
         events = self.table.events
         weights = events["weight"].to_numpy() if "weight" in events.columns else None
-        return Corpus.from_codes(events["item"].to_numpy(), self.table.offsets, self.item_keys.to_list(),
-                                 weights, max_sentence_length)
+        return Corpus.from_codes(
+            events["item"].to_numpy(), self.table.offsets, self.item_keys.to_list(), weights, max_sentence_length
+        )
 
     def frame(self) -> pl.DataFrame:
         """One row per session: ``session_id`` (0..n-1, the corpus order), ``user_id`` and/or
@@ -48,14 +49,17 @@ class Sessions:
         events = self.table.events.with_columns(self.item_keys.gather(self.table.events["item"]).alias("item"))
         weights = [pl.col("weight").alias("weights")] if "weight" in events.columns else []
         sessions = events.group_by("session", maintain_order=True).agg(
-            pl.col("item").alias("items"), *weights,
+            pl.col("item").alias("items"),
+            *weights,
             pl.col("time").first().cast(pl.Datetime("us")).alias("start"),
             pl.col("time").last().cast(pl.Datetime("us")).alias("end"),
-            pl.len().cast(pl.UInt32).alias("length"))
+            pl.len().cast(pl.UInt32).alias("length"),
+        )
         names = {"user": "user_id", "session": "source_session_id"}
         info = self.table.info.rename({c: names[c] for c in self.table.info.columns})
-        return pl.concat([sessions.select(pl.col("session").alias("session_id")), info,
-                          sessions.drop("session")], how="horizontal")
+        return pl.concat(
+            [sessions.select(pl.col("session").alias("session_id")), info, sessions.drop("session")], how="horizontal"
+        )
 
     def write_parquet(self, path) -> None:
         """Write ``frame()`` to a Parquet file atomically (it appears whole or not at all)."""

@@ -24,8 +24,9 @@ from item2vec.sessions.summary import Tally
 from item2vec.sessions.table import EventTable
 
 
-def sessionise(frame: pl.DataFrame, key: str, options: SessionOptions, tally: Tally,
-               item_keys: pl.Series | None = None) -> tuple[EventTable, pl.Series]:
+def sessionise(
+    frame: pl.DataFrame, key: str, options: SessionOptions, tally: Tally, item_keys: pl.Series | None = None
+) -> tuple[EventTable, pl.Series]:
     """Sessions of the canonical ``frame``, grouped by the column ``key``, with items coded into
     ``item_keys`` (default: the distinct items of ``frame``); returns them and the keys. Counts
     the rows read and dropped in ``tally``; may return an empty table. Pass ``frame`` without
@@ -64,8 +65,13 @@ def _in_key_time_order(frame: pl.DataFrame, key: str, key_codes: pl.Series, opti
     """Events ordered by (key code, time), ties in source order, with ``starts`` (first event of
     a session), ``session`` numbers and ``position`` (row in ``frame``)."""
     events = frame.select(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("position"), key_codes.alias("key"),
-        "item", "time", "row", *_event_columns(options))
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("position"),
+        key_codes.alias("key"),
+        "item",
+        "time",
+        "row",
+        *_event_columns(options),
+    )
     # two stable sorts give (key, time) order with ties in source order, faster than one two-key
     # sort; logs are usually appended in time order already, which saves the first
     if not events["time"].is_sorted():
@@ -94,8 +100,12 @@ def _event_columns(options: SessionOptions) -> list[pl.Expr]:
     if options.event_types is not None:
         columns.append(pl.col("event").is_in(list(options.event_types)).fill_null(False).alias("wanted"))
     if options.event_weights is not None:
-        columns.append(pl.col("event").replace_strict(options.event_weights, default=1.0,
-                                                      return_dtype=pl.Float32).fill_null(1.0).alias("weight"))
+        columns.append(
+            pl.col("event")
+            .replace_strict(options.event_weights, default=1.0, return_dtype=pl.Float32)
+            .fill_null(1.0)
+            .alias("weight")
+        )
     return columns
 
 
@@ -115,8 +125,9 @@ def _session_starts(options: SessionOptions, by_user: bool) -> pl.Expr:
 def _collapse_repeats(events: pl.DataFrame, tally: Tally) -> pl.DataFrame:
     """Keep the first event of each run of the same item within a session; with weights, the kept
     event weighs the largest weight of its run."""
-    run_start = ((pl.col("session") != pl.col("session").shift(1))
-                 | (pl.col("item") != pl.col("item").shift(1))).fill_null(True)
+    run_start = (
+        (pl.col("session") != pl.col("session").shift(1)) | (pl.col("item") != pl.col("item").shift(1))
+    ).fill_null(True)
     starts = events.select(run_start.arg_true()).to_series().to_numpy()
     collapsed = events[starts]
     if "weight" in events.columns and len(starts):

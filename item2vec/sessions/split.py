@@ -21,8 +21,7 @@ def split_at(table: EventTable, cutoff_us: int, tally: Tally) -> tuple[EventTabl
     return table.keep_sessions(train), table.keep_sessions(test)
 
 
-def restrict_to_known_items(test: EventTable, known: np.ndarray, options: SessionOptions,
-                            tally: Tally) -> EventTable:
+def restrict_to_known_items(test: EventTable, known: np.ndarray, options: SessionOptions, tally: Tally) -> EventTable:
     """Drop test events whose item is not ``known`` (a boolean per item code), then test sessions
     shorter than ``min_length``."""
     n = test.n_events

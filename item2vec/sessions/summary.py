@@ -68,8 +68,10 @@ class Tally:
         if not culprit:
             raise ValueError(f"{self.source}: no {what}: the source has {self.rows_read:,} rows")
         so_far = ", ".join(f"{r} {n:,}" for r, n in self.dropped.items() if n)
-        raise ValueError(f"{self.source}: no {what} left after the {culprit[-1]!r} step "
-                         f"({REASONS[culprit[-1]]}); read {self.rows_read:,} rows, dropped: {so_far}")
+        raise ValueError(
+            f"{self.source}: no {what} left after the {culprit[-1]!r} step "
+            f"({REASONS[culprit[-1]]}); read {self.rows_read:,} rows, dropped: {so_far}"
+        )
 
     def summary(self, kept: dict[str, int]) -> Summary:
         order = {r: i for i, r in enumerate(REASONS)}

@@ -40,13 +40,13 @@ class EventTable:
         """CSR offsets: session ``i`` is ``events[offsets[i]:offsets[i+1]]``."""
         return np.concatenate(([0], np.cumsum(self.lengths))).astype(np.int64)
 
-    def keep_events(self, mask) -> "EventTable":
+    def keep_events(self, mask) -> EventTable:
         """Keep the events where ``mask`` (array, Series or expression) is true; sessions left
         empty disappear."""
         mask = pl.Series(mask) if isinstance(mask, np.ndarray) else mask
         return EventTable(self.events.filter(mask), self.info).compact()
 
-    def compact(self) -> "EventTable":
+    def compact(self) -> EventTable:
         """Drop sessions without events and renumber the others 0..n-1, keeping their order."""
         present = np.zeros(self.n_sessions, dtype=bool)
         sessions = self.events["session"].to_numpy()
@@ -57,11 +57,11 @@ class EventTable:
         events = self.events.with_columns(pl.Series("session", new_id[sessions]))
         return EventTable(events, self.info.filter(pl.Series(present)))
 
-    def keep_sessions(self, mask: np.ndarray) -> "EventTable":
+    def keep_sessions(self, mask: np.ndarray) -> EventTable:
         """Keep the sessions where the per-session boolean ``mask`` is true."""
         return self.keep_events(mask[self.events["session"].to_numpy()])
 
-    def chronological(self) -> "EventTable":
+    def chronological(self) -> EventTable:
         """Sessions reordered by (start time, source row of their first event): a total order,
         independent of how users or sessions were encoded or partitioned."""
         offsets = self.offsets
@@ -79,7 +79,7 @@ class EventTable:
         return EventTable(events, self.info[order])
 
     @staticmethod
-    def concat(tables: list["EventTable"]) -> "EventTable":
+    def concat(tables: list[EventTable]) -> EventTable:
         """Stack tables of disjoint sessions (e.g. hash partitions of the users)."""
         shifted, base = [], 0
         for table in tables:

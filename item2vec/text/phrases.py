@@ -22,8 +22,13 @@ MIN_COUNT = 5
 DELIMITER = "_"
 
 
-def find_phrases(corpus: Corpus, passes: int = 1, threshold: float = THRESHOLD,
-                 min_count: int = MIN_COUNT, delimiter: str = DELIMITER) -> Corpus:
+def find_phrases(
+    corpus: Corpus,
+    passes: int = 1,
+    threshold: float = THRESHOLD,
+    min_count: int = MIN_COUNT,
+    delimiter: str = DELIMITER,
+) -> Corpus:
     """The corpus with frequent bigrams joined, after ``passes`` passes of word2phrase."""
     if isinstance(passes, bool) or not isinstance(passes, (int, np.integer)) or passes < 0:
         raise ValueError(f"phrase passes must be an integer >= 0, got {passes!r}")
@@ -32,8 +37,9 @@ def find_phrases(corpus: Corpus, passes: int = 1, threshold: float = THRESHOLD,
     return corpus
 
 
-def phrase_pass(corpus: Corpus, threshold: float = THRESHOLD, min_count: int = MIN_COUNT,
-                delimiter: str = DELIMITER) -> Corpus:
+def phrase_pass(
+    corpus: Corpus, threshold: float = THRESHOLD, min_count: int = MIN_COUNT, delimiter: str = DELIMITER
+) -> Corpus:
     """One word2phrase pass (see the module docstring); returns a new corpus."""
     if not (isinstance(threshold, (int, float)) and threshold >= 0 and np.isfinite(threshold)):
         raise ValueError(f"phrase threshold must be a number >= 0, got {threshold!r}")
@@ -60,8 +66,9 @@ def _joined_pairs(corpus: Corpus, threshold: float, min_count: int) -> np.ndarra
     pairs, pair_counts = np.unique(left[where].astype(np.int64) * n_keys + right[where], return_counts=True)
     # exact integers in float64 and one correctly rounded division: the reference's very score.
     # A word rarer than min_count scores below 0 (count(ab) <= count(a)), as word2phrase's 0.
-    score = ((pair_counts - min_count) * n).astype(np.float64) / \
-        (counts[pairs // n_keys] * counts[pairs % n_keys]).astype(np.float64)
+    score = ((pair_counts - min_count) * n).astype(np.float64) / (
+        counts[pairs // n_keys] * counts[pairs % n_keys]
+    ).astype(np.float64)
     joinable = pairs[score > threshold]  # sorted
     # positions holding a joinable pair: a cheap filter on each word, then an exact lookup
     is_left, is_right = np.zeros(n_keys, dtype=bool), np.zeros(n_keys, dtype=bool)

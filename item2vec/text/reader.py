@@ -44,23 +44,27 @@ _GZIP_MAGIC = b"\x1f\x8b"
 
 # ---- reading ------------------------------------------------------------------------------------
 
-def read_corpus(path, tokenize: str = "whitespace",
-                max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> Corpus:
+
+def read_corpus(path, tokenize: str = "whitespace", max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> Corpus:
     """Read a text file (gzip or plain, detected by content) into a ``Corpus``, streaming.
 
     Raises ``ValueError`` naming the file for an unknown tokeniser, invalid UTF-8 or binary data
     (with the byte offset), and for a file without any token.
     """
-    corpus = Corpus.from_sentences(iter_sentences(path, tokenize, max_sentence_length),
-                                   max_sentence_length=max_sentence_length)
+    corpus = Corpus.from_sentences(
+        iter_sentences(path, tokenize, max_sentence_length), max_sentence_length=max_sentence_length
+    )
     if corpus.n_tokens == 0:
         raise ValueError(f"{path}: the corpus is empty (no token after {tokenize} tokenisation)")
     return corpus
 
 
-def iter_sentences(path, tokenize: str = "whitespace",
-                   max_sentence_length: int = config.MAX_SENTENCE_LENGTH,
-                   block_size: int = BLOCK_SIZE) -> Iterator[list[str]]:
+def iter_sentences(
+    path,
+    tokenize: str = "whitespace",
+    max_sentence_length: int = config.MAX_SENTENCE_LENGTH,
+    block_size: int = BLOCK_SIZE,
+) -> Iterator[list[str]]:
     """Token lists, one per non-empty line, lines longer than ``max_sentence_length`` tokens cut
     into consecutive pieces. The result does not depend on ``block_size`` (a knob for tests)."""
     clean = tokenizer(tokenize)
@@ -82,7 +86,7 @@ def iter_sentences(path, tokenize: str = "whitespace",
 
 def _pieces(tokens: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(tokens), size):
-        yield tokens[start:start + size]
+        yield tokens[start : start + size]
 
 
 def _text_blocks(path, block_size: int) -> Iterator[str]:
@@ -104,8 +108,9 @@ def _text_blocks(path, block_size: int) -> Iterator[str]:
             cut = _cut_point(data)
             if cut == 0:
                 if len(data) > MAX_TOKEN_BYTES:
-                    raise ValueError(f"{path}: no whitespace in {len(data):,} bytes from byte {offset}: "
-                                     f"not a text corpus")
+                    raise ValueError(
+                        f"{path}: no whitespace in {len(data):,} bytes from byte {offset}: not a text corpus"
+                    )
                 carry = data
                 continue
             block, carry = data[:cut], data[cut:]
@@ -160,12 +165,14 @@ def _decode(block: bytes, path: Path, offset: int, line: int, where: str) -> str
         bad, reason = exc.start, f"invalid UTF-8 ({exc.reason})"
     if reason:
         line += block.count(b"\n", 0, bad)
-        raise ValueError(f"{path}: {reason} at byte {offset + bad:,}{where} (line {line:,}); "
-                         f"convert the file to UTF-8 text")
+        raise ValueError(
+            f"{path}: {reason} at byte {offset + bad:,}{where} (line {line:,}); convert the file to UTF-8 text"
+        )
     return text
 
 
 # ---- tokenisers ---------------------------------------------------------------------------------
+
 
 def tokenizer(name: str) -> Callable[[str], str]:
     """The function that turns a block of text into whitespace-separated tokens, newlines kept."""
@@ -178,8 +185,10 @@ def tokenizer(name: str) -> Callable[[str], str]:
 _TAG_BYTES = 1000  # a markup tag: "<", at most this many bytes on one line, ">"
 _MARKUP = re.compile(rb"<[^>\n]{0,%d}>" % (_TAG_BYTES - 2))
 _ENTITY = re.compile(rb"&(?:[A-Za-z]+|#[0-9]+|#[xX][0-9A-Fa-f]+);")
-_DIGIT_WORDS = [(str(d).encode(), f" {w} ".encode()) for d, w in enumerate(
-    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))]
+_DIGIT_WORDS = [
+    (str(d).encode(), f" {w} ".encode())
+    for d, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))
+]
 # every byte but a-z and newline becomes a space (UTF-8 multi-byte letters included: not a-z)
 _KEEP_A_TO_Z = bytes(b if (0x61 <= b <= 0x7A or b == 0x0A) else 0x20 for b in range(256))
 
@@ -203,6 +212,7 @@ TOKENIZERS = tuple(_TOKENIZERS)
 
 # ---- writing ------------------------------------------------------------------------------------
 
+
 def write_sentences(sentences: Iterable[Sequence[str]], target) -> int:
     """Write token lists one per line, space-separated, atomically (temp file then rename).
     Returns the number of tokens written."""
@@ -220,7 +230,7 @@ def corpus_sentences(corpus: Corpus) -> Iterator[list[str]]:
     keys = np.array(corpus.vocab.keys, dtype=object)
     offsets = corpus.offsets
     for i in range(len(corpus)):
-        yield keys[corpus.tokens[offsets[i]:offsets[i + 1]]].tolist()
+        yield keys[corpus.tokens[offsets[i] : offsets[i + 1]]].tolist()
 
 
 def write_text8(source, target) -> int:

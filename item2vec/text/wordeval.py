@@ -28,6 +28,7 @@ _BATCH = 1024
 
 # ---- results ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class AnalogySection:
     name: str
@@ -66,11 +67,26 @@ class AnalogyResult:
         return self.correct / self.questions if self.questions else float("nan")
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "restrict_vocab": self.restrict_vocab, "accuracy": self.accuracy,
-                "correct": self.correct, "questions": self.questions, "skipped": self.skipped,
-                "malformed": self.malformed, "malformed_lines": list(self.malformed_lines),
-                "sections": [{"name": s.name, "accuracy": s.accuracy, "correct": s.correct,
-                              "questions": s.questions, "skipped": s.skipped} for s in self.sections]}
+        return {
+            "path": self.path,
+            "restrict_vocab": self.restrict_vocab,
+            "accuracy": self.accuracy,
+            "correct": self.correct,
+            "questions": self.questions,
+            "skipped": self.skipped,
+            "malformed": self.malformed,
+            "malformed_lines": list(self.malformed_lines),
+            "sections": [
+                {
+                    "name": s.name,
+                    "accuracy": s.accuracy,
+                    "correct": s.correct,
+                    "questions": s.questions,
+                    "skipped": s.skipped,
+                }
+                for s in self.sections
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -84,15 +100,27 @@ class SimilarityResult:
     malformed_lines: tuple[int, ...] = field(default=())
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "spearman": self.spearman, "pearson": self.pearson,
-                "pairs": self.pairs, "oov": self.oov, "malformed": self.malformed,
-                "malformed_lines": list(self.malformed_lines)}
+        return {
+            "path": self.path,
+            "spearman": self.spearman,
+            "pearson": self.pearson,
+            "pairs": self.pairs,
+            "oov": self.oov,
+            "malformed": self.malformed,
+            "malformed_lines": list(self.malformed_lines),
+        }
 
 
 # ---- most_similar -------------------------------------------------------------------------------
 
-def most_similar(model, positive: str | Sequence[str] = (), negative: str | Sequence[str] = (),
-                 topn: int = 10, restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+
+def most_similar(
+    model,
+    positive: str | Sequence[str] = (),
+    negative: str | Sequence[str] = (),
+    topn: int = 10,
+    restrict_vocab: int | None = None,
+) -> list[tuple[str, float]]:
     """The ``topn`` keys closest (cosine) to the mean of the unit vectors of ``positive`` minus
     those of ``negative`` (3CosAdd: ``most_similar(["king", "woman"], ["man"])`` -> queen),
     the query words themselves excluded. Only the ``restrict_vocab`` most frequent keys are
@@ -120,8 +148,8 @@ def most_similar(model, positive: str | Sequence[str] = (), negative: str | Sequ
 
 # ---- analogies ----------------------------------------------------------------------------------
 
-def evaluate_analogies(model, path, restrict_vocab: int = 30000,
-                       case_insensitive: bool = True) -> AnalogyResult:
+
+def evaluate_analogies(model, path, restrict_vocab: int = 30000, case_insensitive: bool = True) -> AnalogyResult:
     """Accuracy on an analogy file (``: section`` lines, then ``a b c d`` questions: a is to b
     as c is to d), per section and in total, as gensim's ``evaluate_word_analogies``: the
     answer is the best of the ``restrict_vocab`` most frequent words by 3CosAdd
@@ -160,16 +188,16 @@ def evaluate_analogies(model, path, restrict_vocab: int = 30000,
     evaluated = np.zeros(len(names), dtype=np.int64)
     if questions:
         q = np.array(questions, dtype=np.int64)
-        hits = _solve_analogies(_unit(model.vectors[:len(keys)]), canonical, q[:, 1], q[:, 2], q[:, 3]) == q[:, 4]
+        hits = _solve_analogies(_unit(model.vectors[: len(keys)]), canonical, q[:, 1], q[:, 2], q[:, 3]) == q[:, 4]
         np.add.at(correct, q[:, 0], hits)
         np.add.at(evaluated, q[:, 0], 1)
-    sections = tuple(AnalogySection(n, int(c), int(e), s)
-                     for n, c, e, s in zip(names, correct, evaluated, skipped))
+    sections = tuple(AnalogySection(n, int(c), int(e), s) for n, c, e, s in zip(names, correct, evaluated, skipped))
     return AnalogyResult(str(path), int(restrict_vocab), sections, len(malformed), tuple(malformed[:10]))
 
 
-def _solve_analogies(unit: np.ndarray, canonical: np.ndarray, a: np.ndarray, b: np.ndarray,
-                     c: np.ndarray) -> np.ndarray:
+def _solve_analogies(
+    unit: np.ndarray, canonical: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray
+) -> np.ndarray:
     """Predicted row (canonical) of ``b - a + c`` for each question: among the 5 best rows other
     than a, b and c, the first whose word is not a spelling of a, b or c, else the 5th (as
     gensim); -1 when nothing can be predicted."""
@@ -194,8 +222,8 @@ def _solve_analogies(unit: np.ndarray, canonical: np.ndarray, a: np.ndarray, b: 
 
 # ---- word-pair similarity -----------------------------------------------------------------------
 
-def evaluate_similarity(model, path, restrict_vocab: int = 300000,
-                        case_insensitive: bool = True) -> SimilarityResult:
+
+def evaluate_similarity(model, path, restrict_vocab: int = 300000, case_insensitive: bool = True) -> SimilarityResult:
     """Spearman (and Pearson) correlation between the human scores of a word-pair file
     (``word1 word2 score`` per line, tab- or space-separated, ``#`` comments) and the model's
     cosine similarities, over the pairs whose words are among the ``restrict_vocab`` most
@@ -224,17 +252,17 @@ def evaluate_similarity(model, path, restrict_vocab: int = 300000,
         first.append(rows[0])
         second.append(rows[1])
     if len(gold) >= 2:
-        unit = _unit(model.vectors[:len(keys)])
+        unit = _unit(model.vectors[: len(keys)])
         cosine = np.einsum("ij,ij->i", unit[first], unit[second]).astype(np.float64)
         spearman = float(stats.spearmanr(gold, cosine).statistic)
         pearson = float(stats.pearsonr(gold, cosine).statistic)
     else:
         spearman = pearson = float("nan")
-    return SimilarityResult(str(path), spearman, pearson, len(gold), oov, len(malformed),
-                            tuple(malformed[:10]))
+    return SimilarityResult(str(path), spearman, pearson, len(gold), oov, len(malformed), tuple(malformed[:10]))
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
 
 def _unit(rows) -> np.ndarray:
     """Rows scaled to unit length (float32)."""

@@ -36,5 +36,16 @@ def parse_baselines(text: str) -> tuple[str, ...]:
     return names
 
 
-__all__ = ["MODELS", "BASELINES", "make_model", "parse_baselines", "NextItemModel", "BaseModel",
-           "Item2VecRecommender", "Popularity", "ItemKNN", "ALS", "BPR"]
+__all__ = [
+    "MODELS",
+    "BASELINES",
+    "make_model",
+    "parse_baselines",
+    "NextItemModel",
+    "BaseModel",
+    "Item2VecRecommender",
+    "Popularity",
+    "ItemKNN",
+    "ALS",
+    "BPR",
+]

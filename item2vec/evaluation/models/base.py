@@ -35,7 +35,7 @@ class NextItemModel(Protocol):
 
     def get_params(self) -> dict: ...
 
-    def fit(self, train: Corpus) -> "NextItemModel": ...
+    def fit(self, train: Corpus) -> NextItemModel: ...
 
     def recommend(self, task: NextItemTask, k: int, exclude_seen: bool = False, **scoring) -> np.ndarray: ...
 
@@ -51,8 +51,11 @@ class BaseModel:
     report_every_scoring: ClassVar[bool] = False
 
     def get_params(self) -> dict:
-        names = [name for name, p in inspect.signature(type(self).__init__).parameters.items()
-                 if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        names = [
+            name
+            for name, p in inspect.signature(type(self).__init__).parameters.items()
+            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
         return {name: getattr(self, name) for name in names}
 
     def training_log(self) -> list[dict]:
@@ -73,8 +76,11 @@ def session_item_matrix(train: Corpus):
     from scipy.sparse import csr_matrix
 
     rows = np.repeat(np.arange(len(train)), np.diff(train.offsets))
-    matrix = csr_matrix((np.ones(train.n_tokens, dtype=np.float32), (rows, train.tokens)),
-                        shape=(len(train), len(train.vocab)), dtype=np.float32)
+    matrix = csr_matrix(
+        (np.ones(train.n_tokens, dtype=np.float32), (rows, train.tokens)),
+        shape=(len(train), len(train.vocab)),
+        dtype=np.float32,
+    )
     matrix.sum_duplicates()
     return matrix
 

@@ -19,25 +19,35 @@ class Item2VecRecommender(BaseModel):
 
     name = "item2vec"
     report_every_scoring = True
-    scoring_options = ({"scorer": "last"}, {"scorer": "mean", "n_last": 5, "decay": 0.7},
-                       {"scorer": "mean", "n_last": 10, "decay": 0.3},
-                       {"scorer": "sequence", "n_last": 1, "decay": 1.0},
-                       {"scorer": "sequence", "n_last": 3, "decay": 0.5},
-                       {"scorer": "neighbours", "n_last": 100, "decay": 1.0, "temperature": 0.05},
-                       {"scorer": "neighbours", "n_last": 100, "decay": 1.0, "temperature": 0.1},
-                       {"scorer": "neighbours", "n_last": 100, "decay": 0.8, "temperature": 0.1},
-                       {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 2.0},
-                       {"scorer": "mixture", "n_last": 100, "decay": 0.5, "temperature": 4.0},
-                       {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 4.0},
-                       {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 8.0})
+    scoring_options = (
+        {"scorer": "last"},
+        {"scorer": "mean", "n_last": 5, "decay": 0.7},
+        {"scorer": "mean", "n_last": 10, "decay": 0.3},
+        {"scorer": "sequence", "n_last": 1, "decay": 1.0},
+        {"scorer": "sequence", "n_last": 3, "decay": 0.5},
+        {"scorer": "neighbours", "n_last": 100, "decay": 1.0, "temperature": 0.05},
+        {"scorer": "neighbours", "n_last": 100, "decay": 1.0, "temperature": 0.1},
+        {"scorer": "neighbours", "n_last": 100, "decay": 0.8, "temperature": 0.1},
+        {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 2.0},
+        {"scorer": "mixture", "n_last": 100, "decay": 0.5, "temperature": 4.0},
+        {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 4.0},
+        {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 8.0},
+    )
     #: The hyperparameters that matter on click data (Caselles-Dupre et al. 2018), plus whole-session
     #: context. Narrowed by exploratory fits scored on validation splits of Diginetica and Tmall
     #: (never their tests): ns_exponent -1/-0.5, sample 1e-5/1e-6, 300 dimensions and forward-only
     #: context were worse there; more epochs kept helping (Diginetica: HR@20 0.36 at 30, 0.46 at
     #: 200, 0.47 at 500).
-    search_space = {"ns_exponent": (0.0, 0.5, 0.75, 1.0), "window": (1, 2, 3), "whole_sentence": (False, True),
-                    "both_contexts": (False, True), "sample": (1e-3, 1e-4), "epochs": (100, 300, 500),
-                    "vector_size": (100, 200), "alpha": (0.025, 0.05)}
+    search_space = {
+        "ns_exponent": (0.0, 0.5, 0.75, 1.0),
+        "window": (1, 2, 3),
+        "whole_sentence": (False, True),
+        "both_contexts": (False, True),
+        "sample": (1e-3, 1e-4),
+        "epochs": (100, 300, 500),
+        "vector_size": (100, 200),
+        "alpha": (0.025, 0.05),
+    }
     tuning_defaults = config.CLICK_PRESET
 
     def __init__(self, **hyperparameters):
@@ -47,10 +57,10 @@ class Item2VecRecommender(BaseModel):
     def get_params(self) -> dict:
         return Item2Vec(**self.hyperparameters).get_params()
 
-    def fit(self, train: Corpus, callback=None) -> "Item2VecRecommender":
+    def fit(self, train: Corpus, callback=None) -> Item2VecRecommender:
         return self.wrap(Item2Vec(**self.hyperparameters).fit(train, callback=callback), train)
 
-    def wrap(self, model: Item2Vec, train: Corpus) -> "Item2VecRecommender":
+    def wrap(self, model: Item2Vec, train: Corpus) -> Item2VecRecommender:
         """Use an already trained ``Item2Vec`` whose items come from ``train``."""
         self.model_ = model
         index = train.vocab.key_to_index
@@ -60,7 +70,7 @@ class Item2VecRecommender(BaseModel):
         return self
 
     @classmethod
-    def load(cls, path, train: Corpus) -> "Item2VecRecommender":
+    def load(cls, path, train: Corpus) -> Item2VecRecommender:
         """A model saved by ``save``, scoring in the catalogue of ``train``."""
         model = Item2Vec.load(path)
         return cls(**{k: v for k, v in model.get_params().items()}).wrap(model, train)
@@ -72,8 +82,9 @@ class Item2VecRecommender(BaseModel):
         """Save the trained ``Item2Vec`` (readable with ``Item2Vec.load``)."""
         self.model_.save(path)
 
-    def recommend(self, task: NextItemTask, k: int, exclude_seen: bool = config.EVALUATION_EXCLUDE_SEEN,
-                  **scoring) -> np.ndarray:
+    def recommend(
+        self, task: NextItemTask, k: int, exclude_seen: bool = config.EVALUATION_EXCLUDE_SEEN, **scoring
+    ) -> np.ndarray:
         """``scoring``: ``ScoringOptions`` fields (scorer, n_last, decay, temperature)."""
         options = ScoringOptions.from_dict(scoring, k=k, exclude_seen=exclude_seen)
         rows, _ = recommend_top_k(self.model_, encode_sessions(self.model_, task.prefix_keys()), options)

@@ -6,8 +6,14 @@ import numpy as np
 
 from item2vec import config
 from item2vec.data.corpus import Corpus
-from item2vec.evaluation.models.base import (BaseModel, check_k, popular_fill, session_item_matrix,
-                                              single_threaded_blas, top_k_dense)
+from item2vec.evaluation.models.base import (
+    BaseModel,
+    check_k,
+    popular_fill,
+    session_item_matrix,
+    single_threaded_blas,
+    top_k_dense,
+)
 from item2vec.evaluation.task import NextItemTask
 
 SIMILARITIES = ("cosine", "bm25")
@@ -23,8 +29,9 @@ class ItemKNN(BaseModel):
     scoring_options = ({"prefix": "last"}, {"prefix": "recency", "decay": 0.5}, {"prefix": "count"})
     search_space = {"K": (20, 50, 100, 200, 500, 1000), "similarity": SIMILARITIES}
 
-    def __init__(self, K: int = 100, similarity: str = "cosine", bm25_k1: float = 1.2, bm25_b: float = 0.75,
-                 threads: int = 0):
+    def __init__(
+        self, K: int = 100, similarity: str = "cosine", bm25_k1: float = 1.2, bm25_b: float = 0.75, threads: int = 0
+    ):
         self.K = K
         self.similarity = similarity
         self.bm25_k1 = bm25_k1
@@ -35,7 +42,7 @@ class ItemKNN(BaseModel):
         if isinstance(K, bool) or not isinstance(K, (int, np.integer)) or K < 1:
             raise ValueError(f"item-kNN K must be a positive integer, got {K!r}")
 
-    def fit(self, train: Corpus) -> "ItemKNN":
+    def fit(self, train: Corpus) -> ItemKNN:
         from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
 
         if self.similarity == "cosine":
@@ -49,8 +56,9 @@ class ItemKNN(BaseModel):
         self.unreached_ = (-1.0 - np.arange(n, dtype=np.float32) / n)[None, :]  # popularity order
         return self
 
-    def recommend(self, task: NextItemTask, k: int, exclude_seen: bool = False, prefix: str = "last",
-                  decay: float = 0.5) -> np.ndarray:
+    def recommend(
+        self, task: NextItemTask, k: int, exclude_seen: bool = False, prefix: str = "last", decay: float = 0.5
+    ) -> np.ndarray:
         n_items = self.model_.similarity.shape[0]
         check_k(k, n_items)
         queries = task.prefix_matrix(prefix, decay)

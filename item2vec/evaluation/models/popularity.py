@@ -15,7 +15,7 @@ class Popularity(BaseModel):
 
     name = "pop"
 
-    def fit(self, train: Corpus) -> "Popularity":
+    def fit(self, train: Corpus) -> Popularity:
         self.n_items_ = len(train.vocab)
         return self
 
