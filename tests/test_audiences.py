@@ -2,7 +2,6 @@
 documented weighting, bad input, and the `item2vec lookalike` CLI."""
 
 import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -14,6 +13,7 @@ from item2vec.data.files import write_parquet
 from item2vec.scoring.audiences import campaign_audience, lookalike, read_user_vectors, user_vectors
 
 import naive
+from conftest import run_cli
 
 FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
 WEIGHTS = {"view": 1.0, "cart": 3.0, "purchase": 5.0}
@@ -128,12 +128,6 @@ def test_campaign_audience_finds_the_users_of_the_campaign_group(trained, synthe
     assert np.mean(precision) > 0.7
     with pytest.raises(ValueError, match="none of the 1 campaign items"):
         campaign_audience(trained, users["user"], users["vector"].to_numpy(), ["zzz"], 5)
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)], capture_output=True, text=True
-    )
 
 
 def test_cli_users_reads_event_logs_like_the_python_api(trained, events, tmp_path):

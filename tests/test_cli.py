@@ -1,20 +1,15 @@
 """The CLI as a user runs it: a real subprocess, exit codes, one-line errors, no tracebacks."""
 
-import subprocess
-import sys
-
 import pytest
 
 from item2vec import Item2Vec
 
+from conftest import run_cli
+
 
 def item2vec(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-    )
+    """A real ``python -c 'from item2vec.cli import main; main()'`` process: the shell's view."""
+    return run_cli(*args, cwd=cwd, subprocess=True)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +64,7 @@ def test_bad_option_value_is_a_usage_error(tmp_path, sessions_file):
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_demo_runs(tmp_path):
     result = item2vec("demo", "--users", 800, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ from item2vec.evaluation import (
 )
 
 import naive
-from conftest import shared_file
+from conftest import run_cli, shared_file
 
 sessions_strategy = st.lists(st.lists(st.sampled_from("abcdefgh"), min_size=0, max_size=7), min_size=1, max_size=12)
 
@@ -254,20 +255,9 @@ def test_itemknn_metrics_agree_with_implicits_ranking_metrics(tmp_path):
 
 
 def _cli(args, cwd):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    return subprocess.run(
-        [sys.executable, "-c", "from item2vec.cli import main; main()", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    """In-process, in ``cwd``, with tracking on the default store there (no MLFLOW_TRACKING_URI)."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    return run_cli(*args, cwd=cwd, env=env)
 
 
 def test_cli_evaluate_writes_json_for_every_model(tmp_path):

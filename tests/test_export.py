@@ -3,7 +3,6 @@ pyfunc model: logged to a throwaway SQLite store, loaded, and scored like `item2
 (also on Spark in local mode when pyspark is installed)."""
 
 import json
-import subprocess
 import sys
 
 import mlflow
@@ -16,6 +15,8 @@ from item2vec import Item2Vec
 from item2vec.integrations.export import export_vectors, keys_path
 from item2vec.integrations.pyfunc import log_model
 from item2vec.scoring import ScoringOptions
+
+from conftest import run_cli
 
 FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
 
@@ -53,17 +54,10 @@ def test_export_errors(trained, tmp_path):
         export_vectors(trained, tmp_path / "v", "csv")
     with pytest.raises(FileNotFoundError, match="output directory not found"):
         export_vectors(trained, tmp_path / "missing" / "v.parquet", "parquet")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from item2vec.cli import main; main()",
-            "export",
-            str(tmp_path / "no-model"),
-            str(tmp_path / "v.txt"),
-        ],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        "export",
+        str(tmp_path / "no-model"),
+        str(tmp_path / "v.txt"),
     )
     assert result.returncode == 2 and "model directory not found" in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -94,27 +88,20 @@ def scored_by_cli(trained, synthetic, tmp_path_factory):
     trained.save(root / "m")
     sessions = synthetic.sessions()[:300] + [["unknown"], []]
     (root / "s.txt").write_text("\n".join(" ".join(s) for s in sessions) + "\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from item2vec.cli import main; main()",
-            "recommend",
-            str(root / "m"),
-            "--sessions",
-            str(root / "s.txt"),
-            "--out",
-            str(root / "r.parquet"),
-            "--k",
-            "6",
-            "--scorer",
-            "sequence",
-            "--chunk-size",
-            "100",
-            "--no-progress",
-        ],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        "recommend",
+        str(root / "m"),
+        "--sessions",
+        str(root / "s.txt"),
+        "--out",
+        str(root / "r.parquet"),
+        "--k",
+        "6",
+        "--scorer",
+        "sequence",
+        "--chunk-size",
+        "100",
+        "--no-progress",
     )
     assert result.returncode == 0, result.stderr
     frame = pl.read_parquet(root / "r.parquet")

@@ -3,7 +3,6 @@ references in tests/naive.py, the output frame, bad input, and the `item2vec rec
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 import polars as pl
@@ -26,7 +25,7 @@ from item2vec.scoring import (
 )
 
 import naive
-from conftest import shared_file
+from conftest import run_cli, shared_file
 
 LINEAR_SCORERS = [s for s, cls in SCORERS.items() if not issubclass(cls, GraphScorer)]
 MIXTURES = [s for s, cls in SCORERS.items() if issubclass(cls, GraphScorer)]
@@ -370,12 +369,6 @@ def test_bad_options_and_empty_input(trained):
 
 
 # ---- CLI ------------------------------------------------------------------------------------------
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)], capture_output=True, text=True
-    )
 
 
 @pytest.fixture(scope="module")

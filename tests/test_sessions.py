@@ -3,8 +3,6 @@ random logs and on the public samples, splits that never leak, and bad input."""
 
 import csv
 import gzip
-import subprocess
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -27,7 +25,7 @@ from item2vec.sessions import (
 )
 
 import naive
-from conftest import shared_file
+from conftest import run_cli, shared_file
 
 US = 1_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -491,16 +489,10 @@ def test_event_options_need_an_event_column_and_presets_must_exist():
 # ---- CLI ----------------------------------------------------------------------------------------
 
 
-def item2vec(*args):
-    return subprocess.run(
-        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)], capture_output=True, text=True
-    )
-
-
 def test_cli_sessions_writes_parquet_and_summary(tmp_path):
     sample = shared_file("taobao_UserBehavior_head.csv.gz")
     out = tmp_path / "s.parquet"
-    result = item2vec("sessions", sample, "--format", "taobao", "--event-weights", "pv=1,cart=3,buy=5", "--out", out)
+    result = run_cli("sessions", sample, "--format", "taobao", "--event-weights", "pv=1,cart=3,buy=5", "--out", out)
     assert result.returncode == 0, result.stderr
     expected = sessionize(sample, FORMATS["taobao"], SessionOptions(event_weights={"pv": 1, "cart": 3, "buy": 5}))
     assert pl.read_parquet(out).equals(expected.frame())
@@ -509,7 +501,7 @@ def test_cli_sessions_writes_parquet_and_summary(tmp_path):
 
 def test_cli_sessions_split_writes_train_and_test(tmp_path):
     sample = shared_file("yoochoose_rsc15_100k_train_full.tsv.gz")
-    result = item2vec(
+    result = run_cli(
         "sessions",
         sample,
         "--format",
@@ -531,7 +523,7 @@ def test_cli_errors_are_one_line_and_leave_no_output(tmp_path):
     out = tmp_path / "s.parquet"
     out.write_bytes(b"previous")
     path = write(tmp_path / "e.csv", "user_id,item_id,ts\nu,a,1\n")
-    result = item2vec("sessions", path, "--out", out)
+    result = run_cli("sessions", path, "--out", out)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(errors) == 1 and "'timestamp' is missing; columns present: user_id, item_id, ts" in errors[0]
@@ -540,7 +532,7 @@ def test_cli_errors_are_one_line_and_leave_no_output(tmp_path):
 
 def test_cli_train_from_events(tmp_path):
     sample = shared_file("yoochoose_rsc15_100k_train_full.tsv.gz")
-    result = item2vec(
+    result = run_cli(
         "train",
         "--events",
         sample,

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -23,7 +20,7 @@ from item2vec.text.phrases import find_phrases, phrase_pass
 from item2vec.text.reader import corpus_sentences, iter_sentences, read_corpus, write_text8
 
 import naive
-from conftest import shared_file
+from conftest import run_cli, shared_file
 
 TOKENIZE = ("whitespace", "lowercase", "text8")
 # characters that exercise every rule: case, digits, markup, entities, CRLF, non-ASCII letters,
@@ -306,15 +303,6 @@ def test_malformed_evaluation_lines_are_counted_not_fatal(word_vectors, tmp_path
 # ---- CLI ----------------------------------------------------------------------------------------
 
 
-def item2vec(*args):
-    return subprocess.run(
-        [sys.executable, "-c", "from item2vec.cli import main; main()", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
-    )
-
-
 @pytest.fixture(scope="module")
 def wiki_head(tmp_path_factory):
     path = shared_file("enwiki2015_wikiextractor_AA.txt.gz")
@@ -326,14 +314,14 @@ def wiki_head(tmp_path_factory):
 
 def test_cli_phrases_writes_the_phrased_corpus(wiki_head, tmp_path):
     out = tmp_path / "phrased.txt"
-    result = item2vec("phrases", wiki_head, out, "--tokenize", "text8", "--passes", 2, "--threshold", 50)
+    result = run_cli("phrases", wiki_head, out, "--tokenize", "text8", "--passes", 2, "--threshold", 50)
     assert result.returncode == 0, result.stderr
     expected = find_phrases(read_corpus(wiki_head, "text8"), 2, 50.0)
     assert out.read_text().splitlines() == [" ".join(s) for s in corpus_sentences(expected)]
 
 
 def test_cli_train_text_with_phrases_then_evaluate(wiki_head, tmp_path):
-    result = item2vec(
+    result = run_cli(
         "train",
         "--text",
         wiki_head,
@@ -353,7 +341,7 @@ def test_cli_train_text_with_phrases_then_evaluate(wiki_head, tmp_path):
     model = Item2Vec.load(tmp_path / "m")
     assert "united_states" in model and "the" in model and "The" not in model
     report = tmp_path / "eval.json"
-    result = item2vec(
+    result = run_cli(
         "evaluate-text",
         tmp_path / "m",
         "--analogies",
@@ -388,7 +376,7 @@ def test_cli_errors_are_one_line(tmp_path, args, message):
     (tmp_path / "bad.txt").write_bytes(b"abc \xff\n")
     (tmp_path / "good.txt").write_text("a b c\n")
     args = [a.format(tmp=tmp_path, bad=tmp_path / "bad.txt", good=tmp_path / "good.txt") for a in args]
-    result = item2vec(*args, "--no-progress") if args[0] == "train" else item2vec(*args)
+    result = run_cli(*args, "--no-progress") if args[0] == "train" else run_cli(*args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
