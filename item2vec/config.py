@@ -27,12 +27,29 @@ COMPUTE_LOSS = True
 #: Sentences longer than this are split into consecutive pieces (word2vec.c's MAX_SENTENCE_LENGTH).
 MAX_SENTENCE_LENGTH = 10_000
 
-#: The click-data settings (trial 0 of ``item2vec tune``), chosen on validation splits carved from
-#: the SR-GNN training files (never their tests): every item kept, like the baselines; ns_exponent 0
-#: and whole-session context won the searches on all three datasets; half window, half session
-#: context (``both_contexts``) lifted Diginetica's validation HR@20 from 0.486 (session) and 0.482
-#: (window) to 0.51.
+#: gensim's ``Word2Vec`` defaults: the ``text`` preset.
+TEXT_PRESET = {
+    "vector_size": VECTOR_SIZE,
+    "window": WINDOW,
+    "negative": NEGATIVE,
+    "ns_exponent": NS_EXPONENT,
+    "sample": SAMPLE,
+    "min_count": MIN_COUNT,
+    "epochs": EPOCHS,
+    "alpha": ALPHA,
+    "min_alpha": MIN_ALPHA,
+    "sg": SG,
+    "shrink_windows": SHRINK_WINDOWS,
+    "whole_sentence": WHOLE_SENTENCE,
+    "both_contexts": BOTH_CONTEXTS,
+}
+#: The click-data settings (``Item2Vec(preset="clicks")``, trial 0 of ``item2vec tune``), chosen on
+#: validation splits carved from the SR-GNN training files (never their tests): every item kept,
+#: like the baselines; ns_exponent 0 and whole-session context won the searches on all three
+#: datasets; half window, half session context (``both_contexts``) lifted Diginetica's validation
+#: HR@20 from 0.486 (session) and 0.482 (window) to 0.51.
 CLICK_PRESET = {
+    **TEXT_PRESET,
     "min_count": 1,
     "window": 1,
     "sample": 1e-4,
@@ -41,6 +58,10 @@ CLICK_PRESET = {
     "both_contexts": True,
     "vector_size": 200,
 }
+#: ``Item2Vec(preset=...)``; ``auto`` picks ``clicks`` for a sessions corpus (``Corpus.kind``).
+PRESETS = {"clicks": CLICK_PRESET, "text": TEXT_PRESET}
+#: Warn when ``min_count`` (or ``max_final_vocab``) drops more than this share of the items.
+PRUNED_WARNING_SHARE = 0.5
 
 #: On-disk model format version; ``Item2Vec.load`` refuses other versions with a clear error.
 MODEL_FORMAT_VERSION = 1

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import shutil
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -49,30 +50,36 @@ class Item2Vec:
     for either context alone). ``workers=None`` uses every core; ``workers=1`` is
     bit-for-bit reproducible for a given ``seed``.
 
-    After ``fit``: ``vectors`` (input), ``output_vectors_``, ``vocab_``, ``training_log_`` (per
+    ``preset`` chooses every hyperparameter left as None: ``"text"`` (gensim's defaults),
+    ``"clicks"`` (``config.CLICK_PRESET``) or ``"auto"``: clicks for a sessions corpus (what the
+    sessionisers and session-file readers build, ``Corpus.kind``), text otherwise.
+
+    After ``fit``: ``preset_`` and ``params_`` (the preset used, every value as trained),
+    ``vectors`` (input), ``output_vectors_``, ``vocab_``, ``training_log_`` (per
     epoch) and ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
     scorer's share of repeats).
     """
 
     def __init__(
         self,
-        vector_size: int = config.VECTOR_SIZE,
-        window: int = config.WINDOW,
-        negative: int = config.NEGATIVE,
-        ns_exponent: float = config.NS_EXPONENT,
-        sample: float = config.SAMPLE,
-        min_count: int = config.MIN_COUNT,
+        vector_size: int | None = None,
+        window: int | None = None,
+        negative: int | None = None,
+        ns_exponent: float | None = None,
+        sample: float | None = None,
+        min_count: int | None = None,
         max_final_vocab: int | None = config.MAX_FINAL_VOCAB,
-        epochs: int = config.EPOCHS,
-        alpha: float = config.ALPHA,
-        min_alpha: float = config.MIN_ALPHA,
-        sg: bool = config.SG,
-        shrink_windows: bool = config.SHRINK_WINDOWS,
-        whole_sentence: bool = config.WHOLE_SENTENCE,
-        both_contexts: bool = config.BOTH_CONTEXTS,
+        epochs: int | None = None,
+        alpha: float | None = None,
+        min_alpha: float | None = None,
+        sg: bool | None = None,
+        shrink_windows: bool | None = None,
+        whole_sentence: bool | None = None,
+        both_contexts: bool | None = None,
         workers: int | None = config.WORKERS,
         seed: int = config.SEED,
         compute_loss: bool = config.COMPUTE_LOSS,
+        preset: str = "auto",
     ):
         self.vector_size = vector_size
         self.window = window
@@ -91,13 +98,28 @@ class Item2Vec:
         self.workers = workers
         self.seed = seed
         self.compute_loss = compute_loss
+        self.preset = preset
 
     def get_params(self) -> dict:
-        return {name: getattr(self, name) for name in _HYPERPARAMETERS}
+        """The constructor's arguments as given (None: the preset's value)."""
+        return {name: getattr(self, name) for name in (*_HYPERPARAMETERS, "preset")}
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in self.get_params().items() if v != type(self)().get_params()[k]}
         return f"Item2Vec({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    def resolve(self, kind: str = "text") -> tuple[str, dict]:
+        """The preset used for a corpus of ``kind`` (``Corpus.kind``) and every hyperparameter it
+        gives: explicit arguments win, None takes the preset's value. An explicit
+        ``whole_sentence=True`` turns off the preset's ``both_contexts`` (they exclude each other)."""
+        if self.preset not in (*config.PRESETS, "auto"):
+            raise ValueError(f"preset must be auto, {' or '.join(config.PRESETS)}; got {self.preset!r}")
+        name = self.preset if self.preset != "auto" else ("clicks" if kind == "sessions" else "text")
+        base = dict(config.PRESETS[name])
+        if self.whole_sentence and self.both_contexts is None:
+            base["both_contexts"] = False
+        params = {k: (getattr(self, k) if getattr(self, k) is not None else base.get(k)) for k in _HYPERPARAMETERS}
+        return name, params
 
     # ---- training -----------------------------------------------------------------------------
 
@@ -112,24 +134,32 @@ class Item2Vec:
         ``callback(report)`` runs on the calling thread after every epoch with the epoch's loss
         and words/second; ``progress=True`` shows a progress bar on stderr.
         """
-        self._validate_params()
         if not isinstance(corpus, Corpus):
             corpus = Corpus.from_sentences(corpus)
+        preset, p = self.resolve(corpus.kind)
+        _validate(p)
         if corpus.n_tokens == 0:
             raise ValueError("the corpus is empty: no sentence has any token")
-        vocab, remap = corpus.vocab.prune(self.min_count, self.max_final_vocab)
+        vocab, remap = corpus.vocab.prune(p["min_count"], p["max_final_vocab"])
         if len(vocab) == 0:
             raise ValueError(
-                f"min_count={self.min_count} removed every item (the most frequent "
+                f"min_count={p['min_count']} removed every item (the most frequent "
                 f"occurs {int(corpus.vocab.counts[0])} times); lower min_count"
             )
-        workers = self.workers or os.cpu_count() or 1
-        training = plan(corpus, vocab, remap, self.sample, self.ns_exponent, workers)
-        if self.both_contexts:
-            half = self.vector_size // 2
-            runs = [("window", half, False, self.seed), ("session", self.vector_size - half, True, self.seed + 1)]
+        if len(vocab) < (1 - config.PRUNED_WARNING_SHARE) * len(corpus.vocab):
+            warnings.warn(
+                f"min_count={p['min_count']} kept {len(vocab):,} of {len(corpus.vocab):,} items "
+                f"({len(vocab) / len(corpus.vocab):.0%}): the others can never be recommended; "
+                f"lower min_count (the clicks preset keeps every item)",
+                stacklevel=2,
+            )
+        workers = p["workers"] or os.cpu_count() or 1
+        training = plan(corpus, vocab, remap, p["sample"], p["ns_exponent"], workers)
+        if p["both_contexts"]:
+            half = p["vector_size"] // 2
+            runs = [("window", half, False, p["seed"]), ("session", p["vector_size"] - half, True, p["seed"] + 1)]
         else:
-            runs = [(None, self.vector_size, bool(self.whole_sentence), self.seed)]
+            runs = [(None, p["vector_size"], bool(p["whole_sentence"]), p["seed"])]
         inputs, outputs, log = [], [], []
         for context, size, whole_sentence, seed in runs:
             # uniform in [-1, 1) / size, as gensim 4 initialises (word2vec.c uses half that)
@@ -141,22 +171,24 @@ class Item2Vec:
                 syn1,
                 corpus,
                 training,
-                sg=bool(self.sg),
-                window=int(self.window),
-                shrink_windows=bool(self.shrink_windows),
+                sg=bool(p["sg"]),
+                window=int(p["window"]),
+                shrink_windows=bool(p["shrink_windows"]),
                 whole_sentence=whole_sentence,
-                negative=int(self.negative),
-                alpha=float(self.alpha),
-                min_alpha=float(self.min_alpha),
-                epochs=int(self.epochs),
+                negative=int(p["negative"]),
+                alpha=float(p["alpha"]),
+                min_alpha=float(p["min_alpha"]),
+                epochs=int(p["epochs"]),
                 seed=int(seed),
-                compute_loss=bool(self.compute_loss),
+                compute_loss=bool(p["compute_loss"]),
                 callback=callback,
                 progress=progress,
             )
             inputs.append(syn0)
             outputs.append(syn1)
             log += [_report_dict(r, context) for r in reports]
+        self.preset_ = preset
+        self.params_ = p
         self.vocab_ = vocab
         self.vectors_ = inputs[0] if len(inputs) == 1 else np.hstack(inputs)
         self.output_vectors_ = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
@@ -165,38 +197,9 @@ class Item2Vec:
         self._forget_cache()
         return self
 
-    def _validate_params(self) -> None:
-        def integer(name, low):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-
-        integer("vector_size", 2 if self.both_contexts else 1)
-        if self.both_contexts and self.whole_sentence:
-            raise ValueError(
-                "both_contexts already trains half of each vector on whole sessions; leave whole_sentence off"
-            )
-        integer("window", 1)
-        integer("min_count", 1)
-        integer("epochs", 1)
-        if isinstance(self.negative, bool) or not isinstance(self.negative, (int, np.integer)) or self.negative < 1:
-            raise ValueError(
-                f"negative must be an integer >= 1 (negative sampling is the only "
-                f"training objective), got {self.negative!r}"
-            )
-        if self.max_final_vocab is not None:
-            integer("max_final_vocab", 1)
-        if self.workers is not None:
-            integer("workers", 1)
-        integer("seed", 0)
-        if not (isinstance(self.alpha, (int, float)) and self.alpha > 0 and math.isfinite(self.alpha)):
-            raise ValueError(f"alpha must be a positive number, got {self.alpha!r}")
-        if not (isinstance(self.min_alpha, (int, float)) and 0 <= self.min_alpha <= self.alpha):
-            raise ValueError(f"min_alpha must lie in [0, alpha={self.alpha}], got {self.min_alpha!r}")
-        if not (isinstance(self.sample, (int, float)) and 0 <= self.sample < 1):
-            raise ValueError(f"sample must lie in [0, 1), got {self.sample!r}")
-        if not (isinstance(self.ns_exponent, (int, float)) and math.isfinite(self.ns_exponent)):
-            raise ValueError(f"ns_exponent must be a finite number, got {self.ns_exponent!r}")
+    def _validate_params(self, kind: str = "sessions") -> None:
+        """Raise on a bad hyperparameter (as it resolves for a corpus of ``kind``), before any data is read."""
+        _validate(self.resolve(kind)[1])
 
     # ---- learned state ------------------------------------------------------------------------
 
@@ -273,7 +276,8 @@ class Item2Vec:
         try:
             meta = {
                 "format_version": config.MODEL_FORMAT_VERSION,
-                "params": self.get_params(),
+                "params": self.params_,  # as trained: every value resolved
+                "preset": self.preset_,
                 "n_items": len(self),
                 "repeat_share": self.repeat_share_,
                 "training_log": self.training_log_,
@@ -300,7 +304,9 @@ class Item2Vec:
                 raise ValueError(
                     f"format version {version!r}, this item2vec reads version {config.MODEL_FORMAT_VERSION}"
                 )
-            model = cls(**{k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS})
+            params = {k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS}
+            model = cls(**params, preset=meta.get("preset", "text"))  # saved before presets: text defaults
+            model.preset_, model.params_ = model.resolve()
             keys = json.loads((path / "keys.json").read_text(encoding="utf-8"))
             mode = "r" if mmap else None
             counts = np.load(path / "counts.npy", allow_pickle=False)
@@ -356,6 +362,40 @@ class Item2Vec:
     def vector_size_(self) -> int:
         """Dimension of the learned vectors (``vector_size`` as trained or loaded)."""
         return self.vectors.shape[1]
+
+
+def _validate(p: dict) -> None:
+    """Raise ``ValueError`` naming the first bad hyperparameter of the resolved ``p``."""
+
+    def integer(name, low):
+        value = p[name]
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+    integer("vector_size", 2 if p["both_contexts"] else 1)
+    if p["both_contexts"] and p["whole_sentence"]:
+        raise ValueError("both_contexts already trains half of each vector on whole sessions; leave whole_sentence off")
+    integer("window", 1)
+    integer("min_count", 1)
+    integer("epochs", 1)
+    if isinstance(p["negative"], bool) or not isinstance(p["negative"], (int, np.integer)) or p["negative"] < 1:
+        raise ValueError(
+            f"negative must be an integer >= 1 (negative sampling is the only "
+            f"training objective), got {p['negative']!r}"
+        )
+    if p["max_final_vocab"] is not None:
+        integer("max_final_vocab", 1)
+    if p["workers"] is not None:
+        integer("workers", 1)
+    integer("seed", 0)
+    if not (isinstance(p["alpha"], (int, float)) and p["alpha"] > 0 and math.isfinite(p["alpha"])):
+        raise ValueError(f"alpha must be a positive number, got {p['alpha']!r}")
+    if not (isinstance(p["min_alpha"], (int, float)) and 0 <= p["min_alpha"] <= p["alpha"]):
+        raise ValueError(f"min_alpha must lie in [0, alpha={p['alpha']}], got {p['min_alpha']!r}")
+    if not (isinstance(p["sample"], (int, float)) and 0 <= p["sample"] < 1):
+        raise ValueError(f"sample must lie in [0, 1), got {p['sample']!r}")
+    if not (isinstance(p["ns_exponent"], (int, float)) and math.isfinite(p["ns_exponent"])):
+        raise ValueError(f"ns_exponent must be a finite number, got {p['ns_exponent']!r}")
 
 
 def top_k(scores: np.ndarray, k: int, keys: Sequence[str]) -> list[tuple[str, float]]:

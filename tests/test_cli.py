@@ -39,6 +39,38 @@ def test_train_writes_a_loadable_model(tmp_path, sessions_file):
     model = Item2Vec.load(tmp_path / "m")
     assert model.vector_size_ == 16 and model.sg is False and model.epochs == 2
     assert len(model.training_log_) == 2
+    assert model.preset_ == "text" and "preset text:" in result.stderr
+
+
+@pytest.mark.parametrize("preset, expected", [("auto", "clicks"), ("text", "text")])
+def test_train_on_sessions_takes_the_click_preset(tmp_path, sessions_file, synthetic, preset, expected):
+    """The same file as --sessions is click data: auto picks the clicks preset (printed, saved)."""
+    import polars as pl
+
+    parquet = tmp_path / "sessions.parquet"
+    pl.DataFrame({"session_id": range(len(synthetic.sessions())), "items": synthetic.sessions()}).write_parquet(parquet)
+    for source in (sessions_file, parquet):
+        out = tmp_path / f"m-{source.suffix}"
+        result = run_cli(
+            "train",
+            "--sessions",
+            source,
+            "--out",
+            out,
+            "--epochs",
+            1,
+            "--vector-size",
+            8,
+            "--preset",
+            preset,
+            "--no-progress",
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"preset {expected}:" in result.stderr
+        model = Item2Vec.load(out)
+        assert model.preset_ == expected and model.params_["min_count"] == (1 if expected == "clicks" else 5)
+    result = run_cli("train", "--sessions", sessions_file, "--out", tmp_path / "x", "--preset", "music")
+    assert result.returncode == 2 and "preset must be auto, clicks or text" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -48,6 +80,7 @@ def test_train_writes_a_loadable_model(tmp_path, sessions_file):
         (["--text", "{sessions}", "--window", "0"], "window must be an integer >= 1"),
         (["--text", "{sessions}", "--min-count", "100000"], "min_count=100000 removed every item"),
         ([], "--text"),
+        (["--text", "{sessions}", "--sessions", "{sessions}"], "one of --text FILE, --events FILE or --sessions FILE"),
     ],
 )
 def test_train_errors_are_one_line(tmp_path, sessions_file, args, message):

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from item2vec import Item2Vec
+from item2vec import Corpus, Item2Vec
 from item2vec.data.synthetic import group_purity
 
 FAST = dict(vector_size=32, window=3, min_count=1, epochs=5, seed=5)
@@ -100,7 +100,7 @@ def test_save_load_roundtrip(tmp_path, trained):
     assert isinstance(loaded.vectors, np.memmap)
     assert np.array_equal(loaded.vectors, trained.vectors)
     assert loaded.index_to_key == trained.index_to_key
-    assert loaded.get_params() == trained.get_params()
+    assert loaded.params_ == trained.params_ and loaded.preset_ == trained.preset_  # every value as trained
     assert loaded.repeat_share_ == trained.repeat_share_ > 0
     assert loaded.similar(trained.index_to_key[3], 4) == trained.similar(trained.index_to_key[3], 4)
     trained.save(tmp_path / "m")  # replacing an existing model works
@@ -167,3 +167,33 @@ def test_bad_corpora():
         Item2Vec(min_count=5).fit([["a", "b"], ["a"]])
     with pytest.raises(ValueError, match="not trained"):
         Item2Vec().similar("a")
+
+
+def test_presets_fill_what_is_left_unset():
+    """auto: clicks for sessions (the sessionisers and session readers mark them), text otherwise;
+    explicit values always win; whole_sentence turns off the clicks preset's both_contexts."""
+    from item2vec import config
+
+    sentences = [[f"i{(s * 3 + j) % 40}" for j in range(6)] for s in range(200)]
+    text = Corpus.from_sentences(sentences)
+    model = Item2Vec(epochs=1, workers=1).fit(text)
+    assert model.preset_ == "text" and model.params_["min_count"] == config.TEXT_PRESET["min_count"]
+    model = Item2Vec(epochs=1, workers=1, vector_size=8).fit(text.as_sessions())
+    assert model.preset_ == "clicks"
+    assert {k: model.params_[k] for k in config.CLICK_PRESET if k not in ("epochs", "vector_size")} == {
+        k: v for k, v in config.CLICK_PRESET.items() if k not in ("epochs", "vector_size")
+    }
+    assert (model.params_["epochs"], model.params_["vector_size"]) == (1, 8)
+    assert model.vectors.shape == (len(text.vocab), 8)  # min_count 1: every item kept
+    assert Item2Vec(preset="text").resolve("sessions")[0] == "text"
+    assert Item2Vec(whole_sentence=True).resolve("sessions")[1]["both_contexts"] is False
+    with pytest.raises(ValueError, match="preset must be"):
+        Item2Vec(preset="music").fit(text)
+    with pytest.raises(ValueError, match="both_contexts already"):
+        Item2Vec(whole_sentence=True, both_contexts=True).fit(text)
+
+
+def test_min_count_dropping_most_items_warns():
+    sentences = [["a", "b"]] * 20 + [[f"rare{i}", f"rare{i + 1}"] for i in range(0, 40, 2)]
+    with pytest.warns(UserWarning, match="min_count=5 kept 2 of 42 items"):
+        Item2Vec(epochs=1, workers=1).fit(Corpus.from_sentences(sentences))

@@ -18,3 +18,11 @@ def fail(message: str) -> None:
     """Print a one-line error to stderr and exit with code 2."""
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` for the CLI: one yellow line on stderr, no source location."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[yellow]warning:[/] {escape(str(message))}")

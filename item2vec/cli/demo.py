@@ -24,7 +24,15 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 DEMO_MODELS = (
     (
         "item2vec",
-        {"vector_size": 100, "window": 3, "ns_exponent": 0.0, "sample": 1e-3, "epochs": 30, "min_count": 1},
+        {
+            "vector_size": 100,
+            "window": 3,
+            "ns_exponent": 0.0,
+            "sample": 1e-3,
+            "epochs": 30,
+            "min_count": 1,
+            "both_contexts": False,
+        },
         {"scorer": "sequence", "n_last": 5, "decay": 0.7},
     ),
     ("pop", {}, {}),
@@ -44,13 +52,14 @@ def demo(
     """Generate a seeded clickstream with planted item groups and chains, sessionise it with Polars,
     split it in time, train item2vec, show what it learned, and compare its next-item recommendations
     with most-popular, item-kNN, implicit ALS and BPR on the test days, tracked in MLflow."""
-    from item2vec.cli.evaluate import _show_warning, print_evaluation
+    from item2vec.cli.app import show_warning
+    from item2vec.cli.evaluate import print_evaluation
     from item2vec.data.synthetic import SyntheticClickstream, group_purity
     from item2vec.evaluation import ModelSpec, NextItemTask, fit_and_evaluate
     from item2vec.integrations.tracking import Tracker, TrackingHooks
     from item2vec.sessions import EventFormat, SessionOptions, temporal_split
 
-    warnings.showwarning = _show_warning
+    warnings.showwarning = show_warning
     started = time.perf_counter()
     data = SyntheticClickstream(n_users=users, seed=seed)
     events = data.events()

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from item2vec import config
-from item2vec.cli.app import app, fail
+from item2vec.cli.app import app, fail, show_warning
 from item2vec.cli.options import hyperparameter_options, option_group
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.scoring import SCORERS
@@ -26,10 +26,6 @@ err = Console(stderr=True)
 
 _DATA = "Data (SR-GNN files, or an event log with a temporal split)"
 _TRACK = "Tracking"
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    err.print(f"[yellow]warning:[/] {message}")
 
 
 _PROTOCOL_OPTIONS = {  # name: (type, default, help, flag declarations)
@@ -174,7 +170,7 @@ def evaluate(
     from item2vec.integrations.tracking import Tracker, TrackingHooks
     from item2vec.model import Item2Vec
 
-    warnings.showwarning = _show_warning
+    warnings.showwarning = show_warning
     ks = parse_ks(k)
     names = parse_baselines(baselines)
     if config is not None:
@@ -273,7 +269,7 @@ def tune(
     from item2vec.evaluation.tuning import describe_counts, run_tuning, trial_counts
     from item2vec.integrations.tracking import Tracker, TrackingHooks
 
-    warnings.showwarning = _show_warning
+    warnings.showwarning = show_warning
     ks = parse_ks(k)
     names = [m.strip() for m in models.split(",") if m.strip()]
     counts = trial_counts(names, trials, baseline_trials)

@@ -16,28 +16,52 @@ import typer
 
 from item2vec import config
 
-_PANEL = "Hyperparameters (gensim names)"
-_OPTIONS = {  # name: (type, default, help, flag declarations)
-    "vector_size": (int, config.VECTOR_SIZE, "Vector dimension.", ()),
-    "window": (int, config.WINDOW, "Maximum distance between an item and its context.", ()),
-    "negative": (int, config.NEGATIVE, "Noise items drawn per positive example.", ()),
-    "ns_exponent": (float, config.NS_EXPONENT, "Negatives drawn ~ count**ns_exponent (may be negative).", ()),
-    "sample": (float, config.SAMPLE, "Subsampling threshold for frequent items (0 = off).", ()),
-    "min_count": (int, config.MIN_COUNT, "Drop items seen fewer times.", ()),
-    "max_final_vocab": (int | None, config.MAX_FINAL_VOCAB, "Keep at most this many items.", ()),
-    "epochs": (int, config.EPOCHS, "Passes over the corpus.", ()),
-    "alpha": (float, config.ALPHA, "Initial learning rate.", ()),
-    "min_alpha": (float, config.MIN_ALPHA, "Final learning rate.", ()),
-    "sg": (bool, config.SG, "Skip-gram or CBOW.", ("--sg/--cbow",)),
-    "shrink_windows": (bool, config.SHRINK_WINDOWS, "Sample each window size in [1, window].", ()),
-    "whole_sentence": (bool, config.WHOLE_SENTENCE, "Use the whole session as context (order-free baskets).", ()),
+_PANEL = "Hyperparameters (gensim names; unset: the preset's value)"
+#: Help per preset-dependent hyperparameter, and the flags of the booleans.
+_PRESET_OPTIONS = {
+    "vector_size": (int, "Vector dimension.", ()),
+    "window": (int, "Maximum distance between an item and its context.", ()),
+    "negative": (int, "Noise items drawn per positive example.", ()),
+    "ns_exponent": (float, "Negatives drawn ~ count**ns_exponent (may be negative).", ()),
+    "sample": (float, "Subsampling threshold for frequent items (0 = off).", ()),
+    "min_count": (int, "Drop items seen fewer times.", ()),
+    "epochs": (int, "Passes over the corpus.", ()),
+    "alpha": (float, "Initial learning rate.", ()),
+    "min_alpha": (float, "Final learning rate.", ()),
+    "sg": (bool, "Skip-gram or CBOW.", ("--sg/--cbow",)),
+    "shrink_windows": (bool, "Sample each window size in [1, window].", ("--shrink-windows/--no-shrink-windows",)),
+    "whole_sentence": (
+        bool,
+        "Use the whole session as context (order-free baskets).",
+        ("--whole-sentence/--no-whole-sentence",),
+    ),
     "both_contexts": (
         bool,
-        config.BOTH_CONTEXTS,
         "Train half of each vector on the window and half on the whole session (two runs, "
         "concatenated): what comes next and what belongs together.",
+        ("--both-contexts/--no-both-contexts",),
+    ),
+}
+
+
+def _preset_values(name: str) -> str:
+    """``(clicks: 1, text: 5)``: what each preset gives an unset option."""
+    return "(" + ", ".join(f"{preset}: {values[name]}" for preset, values in config.PRESETS.items()) + ")"
+
+
+_OPTIONS = {  # name: (type, default, help, flag declarations)
+    "preset": (
+        str,
+        "auto",
+        f"Defaults for every hyperparameter left unset: {', '.join(config.PRESETS)} or auto (clicks for event logs "
+        "and session files, text for --text).",
         (),
     ),
+    **{
+        name: (kind | None, None, f"{text} {_preset_values(name)}", decls)
+        for name, (kind, text, decls) in _PRESET_OPTIONS.items()
+    },
+    "max_final_vocab": (int | None, config.MAX_FINAL_VOCAB, "Keep at most this many items.", ()),
     "workers": (int | None, config.WORKERS, "Training threads (default: all cores).", ()),
     "seed": (int, config.SEED, "Random seed (bit-identical results with --workers 1).", ()),
 }

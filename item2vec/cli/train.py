@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from item2vec.cli.app import app, fail
+from item2vec import config
+from item2vec.cli.app import app, fail, show_warning
 from item2vec.cli.options import hyperparameter_options
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.cli.text import Tokenize, read_text
 
 console = Console(stderr=True)
+PRESET_KEYS = tuple(config.TEXT_PRESET)
 
 
 @app.command()
@@ -32,27 +35,42 @@ def train(
         Path | None,
         typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet), sessionised with the event-log options."),
     ] = None,
+    sessions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sessions file: one session per line (.gz ok; e.g. SR-GNN train files) or the Parquet "
+            "`item2vec sessions` writes."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     *,
     hyper: dict,
     events_spec: EventSpec,
 ):
-    """Train item vectors and save the model directory."""
+    """Train item vectors and save the model directory. Click data (--events, --sessions) gets the
+    clicks preset, text the text preset, unless --preset says otherwise."""
     from item2vec.model import Item2Vec
 
-    if (text is None) == (events is None):
-        fail("give the training data with --text FILE or --events FILE")
+    if sum(source is not None for source in (text, events, sessions)) != 1:
+        fail("give the training data with one of --text FILE, --events FILE or --sessions FILE")
     model = Item2Vec(**hyper)
-    model._validate_params()  # fail on bad options before reading a large file
+    model._validate_params("text" if text is not None else "sessions")  # bad options fail before any reading
+    warnings.showwarning = show_warning
     if text is not None:
         corpus = read_text(text, tokenize, phrases)
+    elif sessions is not None:
+        from item2vec.sessions.files import read_session_corpus
+
+        corpus = read_session_corpus(sessions)
     else:
         from item2vec.sessions import sessionize
 
-        sessions = sessionize(events, events_spec.fmt, events_spec.options)
-        for line in sessions.summary.lines():
+        log = sessionize(events, events_spec.fmt, events_spec.options)
+        for line in log.summary.lines():
             console.print(line)
-        corpus = sessions.corpus()
+        corpus = log.corpus()
+    preset, params = model.resolve(corpus.kind)
+    console.print(f"preset {preset}: " + ", ".join(f"{k} {v}" for k, v in params.items() if k in PRESET_KEYS))
     model.fit(corpus, progress=progress)
     model.save(out)
     last = model.training_log_[-1]

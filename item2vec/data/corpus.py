@@ -8,6 +8,7 @@ corpus of tens of millions of tokens costs four bytes a token.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import itertools
@@ -22,6 +23,7 @@ import numpy as np
 
 from item2vec import config
 
+KINDS = ("text", "sessions")
 _CHUNK = 1 << 22  # tokens per step when counting or remapping, to bound temporary memory
 
 
@@ -103,12 +105,17 @@ class Vocab:
 
 @dataclass(frozen=True)
 class Corpus:
-    """Sentences as CSR arrays over a vocabulary, optionally with a weight per token."""
+    """Sentences as CSR arrays over a vocabulary, optionally with a weight per token.
+
+    ``kind`` says what the sentences are: ``"sessions"`` (click data: what the sessionisers and
+    session-file readers build, see ``as_sessions``) or ``"text"``; ``Item2Vec(preset="auto")``
+    picks its defaults by it."""
 
     tokens: np.ndarray  # int32 ids into vocab
     offsets: np.ndarray  # int64, len = n_sentences + 1
     vocab: Vocab
     weights: np.ndarray | None = None  # float32 per token, scales that token's updates
+    kind: str = "text"
 
     def __post_init__(self):
         if self.offsets.ndim != 1 or len(self.offsets) < 1 or self.offsets[0] != 0:
@@ -119,6 +126,8 @@ class Corpus:
             raise ValueError("offsets must be non-decreasing")
         if len(self.tokens) and (self.tokens.min() < 0 or self.tokens.max() >= len(self.vocab)):
             raise ValueError("token ids must lie in [0, len(vocab))")
+        if self.kind not in KINDS:
+            raise ValueError(f"corpus kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
         if self.weights is not None:
             if len(self.weights) != len(self.tokens):
                 raise ValueError(f"{len(self.weights)} weights for {len(self.tokens)} tokens")
@@ -183,6 +192,10 @@ class Corpus:
         """Read a whitespace-tokenised file, one sentence per line (``.gz`` accepted), streaming."""
         return cls.from_sentences((line.split() for line in read_lines(path)), max_sentence_length)
 
+    def as_sessions(self) -> Corpus:
+        """The same corpus marked as click sessions (``kind="sessions"``)."""
+        return dataclasses.replace(self, kind="sessions")
+
     # ---- views --------------------------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -222,7 +235,7 @@ class Corpus:
         kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
         offsets = drop_empty_sentences(kept_before[self.offsets])
         weights = None if self.weights is None else self.weights[keep]
-        return Corpus(new_ids[keep], offsets, vocab, weights)
+        return Corpus(new_ids[keep], offsets, vocab, weights, self.kind)
 
     # ---- persistence --------------------------------------------------------------------------
 
@@ -234,6 +247,7 @@ class Corpus:
             offsets=self.offsets,
             counts=self.vocab.counts,
             keys=np.array(self.vocab.keys, dtype=str),
+            kind=np.array(self.kind),
         )
         if self.weights is not None:
             arrays["weights"] = self.weights
@@ -251,7 +265,8 @@ class Corpus:
             with np.load(path, allow_pickle=False) as data:
                 vocab = Vocab(tuple(data["keys"].tolist()), data["counts"].astype(np.int64))
                 weights = data["weights"] if "weights" in data.files else None
-                return cls(data["tokens"].astype(np.int32), data["offsets"].astype(np.int64), vocab, weights)
+                kind = str(data["kind"]) if "kind" in data.files else "text"
+                return cls(data["tokens"].astype(np.int32), data["offsets"].astype(np.int64), vocab, weights, kind)
         except FileNotFoundError:
             raise FileNotFoundError(f"corpus file not found: {path}") from None
         except (OSError, KeyError, ValueError) as exc:

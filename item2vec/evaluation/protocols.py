@@ -3,6 +3,7 @@ files, validation carved from the end of training, leave-last-out)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ def read_training_sessions(path) -> Corpus:
             f"{path}: line 1 contains a TAB, which looks like a 'prefix<TAB>next item' "
             f"test file; give the sessions file (one session per line) as --train"
         )
-    return Corpus.from_file(path)
+    return Corpus.from_file(path).as_sessions()
 
 
 def read_prefix_label_file(path, catalogue: Vocab, name: str = "") -> NextItemTask:
@@ -60,7 +61,7 @@ def split_last_sessions(corpus: Corpus, fraction: float) -> tuple[Corpus, Corpus
     keys = corpus.vocab.keys
     head = Corpus.from_codes(corpus.tokens[:cut], corpus.offsets[: len(corpus) - n_held + 1], keys)
     tail = Corpus.from_codes(corpus.tokens[cut:], corpus.offsets[len(corpus) - n_held :] - cut, keys)
-    return head, tail
+    return dataclasses.replace(head, kind=corpus.kind), dataclasses.replace(tail, kind=corpus.kind)
 
 
 def leave_last_out(corpus: Corpus) -> tuple[Corpus, NextItemTask]:
@@ -71,4 +72,5 @@ def leave_last_out(corpus: Corpus) -> tuple[Corpus, NextItemTask]:
     keep[corpus.offsets[1:][lengths > 1] - 1] = False
     kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
     train = Corpus.from_codes(corpus.tokens[keep], kept_before[corpus.offsets], corpus.vocab.keys)
+    train = dataclasses.replace(train, kind=corpus.kind)
     return train, NextItemTask.from_sessions(corpus, train.vocab, last_only=True, name="leave-last-out")

@@ -224,13 +224,13 @@ class TrackingHooks(Hooks):
         self.tracker.log_params(params)
 
     def on_fit(self, name, model, seconds):
-        self.tracker.log_params(model.get_params(), prefix=f"{name}.")
+        self.tracker.log_params(model.fitted_params(), prefix=f"{name}.")
         self.tracker.log_metrics({f"{name}/fit_seconds": seconds})
         self._log_training(model, f"{model.name}_model")
 
     def on_trial(self, trial, model):
         scoring, metrics = trial.best
-        self.tracker.log_params({**model.get_params(), "best_scoring": scoring})
+        self.tracker.log_params({**model.fitted_params(), "best_scoring": scoring})
         self.tracker.log_metrics({"fit_seconds": trial.fit_seconds})
         self.tracker.log_metrics(metrics, prefix="val/")
         for variant, values in trial.variants:

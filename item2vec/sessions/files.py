@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from item2vec.data.corpus import read_lines
+from item2vec.data.corpus import Corpus, read_lines
 
 #: The list column used when a Parquet file has several (``item2vec sessions`` also writes ``weights``).
 ITEMS_COLUMN = "items"
@@ -53,6 +53,16 @@ def iter_session_chunks(
         ids = pl.Series("id", np.arange(first, first + len(chunk), dtype=np.int64))
         yield ids, pl.Series("items", chunk, dtype=pl.String).str.extract_all(r"\S+")
         first += len(chunk)
+
+
+def read_session_corpus(path, items_column: str | None = None) -> Corpus:
+    """A sessions file (text or Parquet, as above) as a click-data ``Corpus`` (``kind="sessions"``),
+    read chunk by chunk: only the int32 ids stay in memory."""
+    sessions = (items for _, chunk in iter_session_chunks(path, items_column=items_column) for items in chunk.to_list())
+    corpus = Corpus.from_sentences([] if s is None else s for s in sessions).as_sessions()
+    if corpus.n_tokens == 0:
+        raise ValueError(f"{path}: no session has any item")
+    return corpus
 
 
 def event_histories(source, fmt, options, per: str = "user") -> tuple[pl.Series, pl.Series, list[str]]:

@@ -40,7 +40,7 @@ class Sessions:
         weights = events["weight"].to_numpy() if "weight" in events.columns else None
         return Corpus.from_codes(
             events["item"].to_numpy(), self.table.offsets, self.item_keys.to_list(), weights, max_sentence_length
-        )
+        ).as_sessions()
 
     def frame(self) -> pl.DataFrame:
         """One row per session: ``session_id`` (0..n-1, the corpus order), ``user_id`` and/or

@@ -58,6 +58,10 @@ class BaseModel:
         ]
         return {name: getattr(self, name) for name in names}
 
+    def fitted_params(self) -> dict:
+        """The hyperparameters the last fit used, every default resolved (for tracking)."""
+        return self.get_params()
+
     def training_log(self) -> list[dict]:
         """Per-epoch records of the last fit (loss, words/s), for tracking; none by default."""
         return []

@@ -48,7 +48,7 @@ class Item2VecRecommender(BaseModel):
         "vector_size": (100, 200),
         "alpha": (0.025, 0.05),
     }
-    tuning_defaults = config.CLICK_PRESET
+    tuning_defaults = {"preset": "clicks"}
 
     def __init__(self, **hyperparameters):
         self.hyperparameters = hyperparameters
@@ -73,7 +73,10 @@ class Item2VecRecommender(BaseModel):
     def load(cls, path, train: Corpus) -> Item2VecRecommender:
         """A model saved by ``save``, scoring in the catalogue of ``train``."""
         model = Item2Vec.load(path)
-        return cls(**{k: v for k, v in model.get_params().items()}).wrap(model, train)
+        return cls(**model.get_params()).wrap(model, train)
+
+    def fitted_params(self) -> dict:
+        return {**self.model_.params_, "preset": self.model_.preset_}
 
     def training_log(self) -> list[dict]:
         return self.model_.training_log_

@@ -1,0 +1,69 @@
+"""Validation quality against fit time for item2vec settings on an SR-GNN training file: the
+time-to-quality picture behind the click preset.
+
+The last 10% of the training sessions are held out and their pairs (at most ``--validation-pairs``)
+scored; the test file is never read. Each configuration is one fit, scored with every scorer
+variant the tuning tries; the row shows the best by validation NDCG@20 (the tuning's rule).
+
+    python pipelines/click_settings.py --dataset diginetica \\
+        --config '{"epochs": 20}' --config '{"epochs": 20, "alpha": 0.1}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="diginetica", choices=("diginetica", "tmall", "nowplaying"))
+    parser.add_argument("--base", type=json.loads, default=None, help="JSON base settings (default: the click preset)")
+    parser.add_argument("--config", type=json.loads, action="append", default=[], help="JSON overrides (repeatable)")
+    parser.add_argument("--validation-pairs", type=int, default=5000, help="at most this many (0 = all)")
+    parser.add_argument("--out", type=Path, default=Path("out/click_settings"))
+    args = parser.parse_args()
+
+    from item2vec import config
+    from item2vec.evaluation import NextItemTask, read_training_sessions, split_last_sessions
+    from item2vec.evaluation.models import Item2VecRecommender
+    from item2vec.evaluation.tuning import score_variants
+
+    base = dict(config.CLICK_PRESET if args.base is None else args.base)
+    corpus = read_training_sessions(DATA / f"{args.dataset}_srgnn_train_sessions.txt.gz")
+    train, held_out = split_last_sessions(corpus, config.VALIDATION_FRACTION)
+    validation = NextItemTask.from_sessions(held_out, train.vocab, name="validation").subsample(args.validation_pairs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = args.out / f"{args.dataset}.jsonl"
+    print(f"{args.dataset}: {len(train):,} sessions, {len(validation):,} validation pairs; load {os.getloadavg()}")
+    for overrides in args.config or [{}]:
+        settings = {**base, **overrides}
+        started = time.perf_counter()
+        model = Item2VecRecommender(**settings).fit(train)
+        seconds = time.perf_counter() - started
+        scoring, metrics = max(score_variants(model, validation, (20,)), key=lambda v: v[1][config.SELECT])
+        row = {
+            "dataset": args.dataset,
+            "settings": settings,
+            "fit_seconds": round(seconds, 1),
+            "HR@20": round(metrics["HR@20"], 4),
+            "MRR@20": round(metrics["MRR@20"], 4),
+            "NDCG@20": round(metrics["NDCG@20"], 4),
+            "scoring": scoring,
+            "load": os.getloadavg()[0],
+            "validation_pairs": len(validation),
+        }
+        print(json.dumps(row), flush=True)
+        with log.open("a") as out:
+            out.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
