@@ -42,6 +42,7 @@ TEXT_PRESET = {
     "shrink_windows": SHRINK_WINDOWS,
     "whole_sentence": WHOLE_SENTENCE,
     "both_contexts": BOTH_CONTEXTS,
+    "init": "random",
 }
 #: The click-data settings (``Item2Vec(preset="clicks")``, trial 0 of ``item2vec tune``), chosen on
 #: validation splits carved from the SR-GNN training files (never their tests): every item kept,
@@ -62,6 +63,9 @@ CLICK_PRESET = {
 PRESETS = {"clicks": CLICK_PRESET, "text": TEXT_PRESET}
 #: Warn when ``min_count`` (or ``max_final_vocab``) drops more than this share of the items.
 PRUNED_WARNING_SHARE = 0.5
+
+#: Warm start (``init="sppmi"``): session pairs are counted up to this distance.
+WARM_START_MAX_DISTANCE = 50
 
 #: On-disk model format version; ``Item2Vec.load`` refuses other versions with a clear error.
 MODEL_FORMAT_VERSION = 1

@@ -35,7 +35,12 @@ _HYPERPARAMETERS = (
     "workers",
     "seed",
     "compute_loss",
+    "init",
 )
+
+
+#: How vectors start: random (word2vec's) or from the SVD of the shifted positive PMI matrix.
+INITS = ("random", "sppmi")
 
 
 class Item2Vec:
@@ -79,6 +84,7 @@ class Item2Vec:
         workers: int | None = config.WORKERS,
         seed: int = config.SEED,
         compute_loss: bool = config.COMPUTE_LOSS,
+        init: str | None = None,
         preset: str = "auto",
     ):
         self.vector_size = vector_size
@@ -98,6 +104,7 @@ class Item2Vec:
         self.workers = workers
         self.seed = seed
         self.compute_loss = compute_loss
+        self.init = init
         self.preset = preset
 
     def get_params(self) -> dict:
@@ -162,10 +169,7 @@ class Item2Vec:
             runs = [(None, p["vector_size"], bool(p["whole_sentence"]), p["seed"])]
         inputs, outputs, log = [], [], []
         for context, size, whole_sentence, seed in runs:
-            # uniform in [-1, 1) / size, as gensim 4 initialises (word2vec.c uses half that)
-            rng = np.random.default_rng(seed)
-            syn0 = (rng.random((len(vocab), size), dtype=np.float32) * 2 - 1) / np.float32(size)
-            syn1 = np.zeros_like(syn0)
+            syn0, syn1 = _initial_vectors(p, corpus, training, len(vocab), vocab, size, whole_sentence, seed)
             reports = run(
                 syn0,
                 syn1,
@@ -364,6 +368,20 @@ class Item2Vec:
         return self.vectors.shape[1]
 
 
+def _initial_vectors(p, corpus, training, n_rows, vocab, size, whole_sentence, seed):
+    """``random``: input uniform in [-1, 1) / size, as gensim 4 initialises (word2vec.c uses half
+    that), output zero. ``sppmi``: the SVD factors of the pairs training will see (``warm_start``)."""
+    if p["init"] == "sppmi":
+        from item2vec.engine.warm_start import cooccurrences, sppmi_vectors
+
+        counts = cooccurrences(corpus, training.remap, n_rows, None if whole_sentence else int(p["window"]))
+        noise = vocab.negative_distribution(p["ns_exponent"])
+        return sppmi_vectors(counts, int(p["negative"]), noise, size, seed)
+    rng = np.random.default_rng(seed)
+    syn0 = (rng.random((n_rows, size), dtype=np.float32) * 2 - 1) / np.float32(size)
+    return syn0, np.zeros_like(syn0)
+
+
 def _validate(p: dict) -> None:
     """Raise ``ValueError`` naming the first bad hyperparameter of the resolved ``p``."""
 
@@ -394,6 +412,8 @@ def _validate(p: dict) -> None:
         raise ValueError(f"min_alpha must lie in [0, alpha={p['alpha']}], got {p['min_alpha']!r}")
     if not (isinstance(p["sample"], (int, float)) and 0 <= p["sample"] < 1):
         raise ValueError(f"sample must lie in [0, 1), got {p['sample']!r}")
+    if p["init"] not in INITS:
+        raise ValueError(f"init must be one of {', '.join(INITS)}, got {p['init']!r}")
     if not (isinstance(p["ns_exponent"], (int, float)) and math.isfinite(p["ns_exponent"])):
         raise ValueError(f"ns_exponent must be a finite number, got {p['ns_exponent']!r}")
 

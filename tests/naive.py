@@ -474,3 +474,32 @@ def als_fold_in(item_factors, prefix_counts, alpha, regularization):
         A += (confidence - 1.0) * np.outer(Y[item], Y[item])
         b += confidence * Y[item]
     return np.linalg.solve(A, b)
+
+
+# ---- SPPMI warm start --------------------------------------------------------------------------
+
+
+def cooccurrence_counts(sentences, n_items, window=None, max_distance=50):
+    """Pair counts by their definition: every ordered pair (a at i, b at j != i) of a sentence with
+    |i - j| <= window weighs (window - |i - j| + 1) / window; window None: every pair within
+    max_distance weighs 1."""
+    counts = np.zeros((n_items, n_items))
+    for sentence in sentences:
+        for i, a in enumerate(sentence):
+            for j, b in enumerate(sentence):
+                d = abs(i - j)
+                if d == 0 or d > (window if window is not None else max_distance):
+                    continue
+                counts[a, b] += 1.0 if window is None else (window - d + 1) / window
+    return counts
+
+
+def sppmi(counts, negative, noise):
+    """max(0, log(#(w, c) / (negative * #(w) * noise[c]))) on the pairs seen, 0 elsewhere."""
+    out = np.zeros_like(counts)
+    totals = counts.sum(axis=1)
+    for w in range(counts.shape[0]):
+        for c in range(counts.shape[1]):
+            if counts[w, c] > 0:
+                out[w, c] = max(0.0, math.log(counts[w, c] / (negative * totals[w] * noise[c])))
+    return out

@@ -505,3 +505,18 @@ def test_cli_similar(saved, trained):
     for neighbour, _ in trained.similar(key, 4):
         assert neighbour in result.stdout
     assert run_cli("similar", saved, "no-such-item").returncode == 2
+
+
+@pytest.mark.parametrize("scorer", MIXTURES)
+def test_non_finite_vectors_never_corrupt_memory(trained, sessions, scorer):
+    """Diverged vectors (NaN) made the neighbour lists run short; their -1 padding reached scipy as a
+    column index and corrupted the heap ("double free or corruption"). Lists now keep found items only."""
+    import copy
+
+    broken = copy.copy(trained)
+    vectors = np.array(trained.vectors)
+    vectors[::2] = np.nan
+    broken.vectors_, broken.output_vectors_ = vectors, vectors.copy()
+    broken._forget_cache()
+    items, _ = recommend_top_k(broken, encode_sessions(broken, sessions[:50]), ScoringOptions(k=10, scorer=scorer))
+    assert items.shape == (50, 10) and items.max() < len(broken)

@@ -30,7 +30,7 @@ import numpy as np
 
 from item2vec import config
 from item2vec.engine.topk import top_k_inner, top_k_sparse
-from item2vec.scoring.encode import EncodedSessions
+from item2vec.scoring.encode import EncodedSessions, offsets_from_lengths
 from item2vec.scoring.weighting import recency_matrix
 
 SCORERS: dict[str, type[Scorer]] = {}
@@ -209,10 +209,11 @@ class NeighbourGraph:
 
         self.items = np.unique(items)  # vocabulary rows that have a neighbour list (sorted)
         ids, weights = scorer.neighbour_lists(model, self.items, temperature, workers)
-        width = ids.shape[1]
-        indptr = np.arange(0, len(self.items) * width + 1, width, dtype=np.int64)
+        # a list runs short (-1) only when scores are not finite: never let -1 reach a column index
+        found = ids >= 0
+        indptr = offsets_from_lengths(found.sum(axis=1))
         self.matrix = csr_matrix(
-            (weights.astype(np.float32).ravel(), ids.ravel(), indptr), shape=(len(self.items), len(model))
+            (weights[found].astype(np.float32), ids[found], indptr), shape=(len(self.items), len(model))
         )
         self.matrix.sort_indices()
 
