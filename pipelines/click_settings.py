@@ -29,7 +29,11 @@ def main() -> None:
     parser.add_argument("--config", type=json.loads, action="append", default=[], help="JSON overrides (repeatable)")
     parser.add_argument("--validation-pairs", type=int, default=5000, help="at most this many (0 = all)")
     parser.add_argument("--out", type=Path, default=Path("out/click_settings"))
+    parser.add_argument("--plot", type=Path, default=None, help="draw the logged rows (HR@20 against fit seconds) here")
     args = parser.parse_args()
+    if args.plot is not None:
+        plot(args.out / f"{args.dataset}.jsonl", args.plot)
+        return
 
     from item2vec import config
     from item2vec.evaluation import NextItemTask, read_training_sessions, split_last_sessions
@@ -63,6 +67,48 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         with log.open("a") as out:
             out.write(json.dumps(row) + "\n")
+
+
+def plot(log: Path, target: Path) -> None:
+    """Validation HR@20 and MRR@20 against fit seconds, one line per initialisation, each point one
+    fit (labelled by its epochs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    for init in sorted({row["settings"].get("init", "random") for row in rows}):
+        mine = sorted((r for r in rows if r["settings"].get("init", "random") == init), key=lambda r: r["fit_seconds"])
+        for ax, metric in zip(axes, ("HR@20", "MRR@20")):
+            ax.plot(
+                [r["fit_seconds"] for r in mine],
+                [r[metric] for r in mine],
+                marker="o",
+                label=f"init={init}" + (" (today)" if init == "random" else ""),
+            )
+            for r in mine:
+                ax.annotate(
+                    f"{r['settings']['epochs']}",
+                    (r["fit_seconds"], r[metric]),
+                    fontsize=7,
+                    textcoords="offset points",
+                    xytext=(3, 3),
+                )
+    for ax, metric in zip(axes, ("HR@20", "MRR@20")):
+        ax.set_xscale("log")
+        ax.set_xlabel("fit seconds (2 cores; log scale; labels: epochs)")
+        ax.set_ylabel(f"validation {metric}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    figure.suptitle(
+        f"{rows[0]['dataset']}: validation quality against training time ({rows[0]['validation_pairs']:,} pairs)"
+    )
+    figure.tight_layout()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(target)
+    print(f"wrote {target}")
 
 
 if __name__ == "__main__":
