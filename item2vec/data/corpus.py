@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import io
 import itertools
-import os
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from item2vec import config
+from item2vec.data.files import atomic_path
 
 _CHUNK = 1 << 22  # tokens per step when counting or remapping, to bound temporary memory
 
@@ -237,13 +237,8 @@ class Corpus:
         )
         if self.weights is not None:
             arrays["weights"] = self.weights
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path) -> Corpus:
