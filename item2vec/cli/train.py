@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from item2vec.cli.app import app, fail
+from item2vec.cli.app import app, fail, report_tracking
 from item2vec.cli.options import hyperparameter_options
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.cli.text import Tokenize, read_text
+from item2vec.data.files import check_output
 
 console = Console(stderr=True)
 
@@ -33,15 +34,21 @@ def train(
         typer.Option(help="Event log (CSV/TSV, .gz ok, or Parquet), sessionised with the event-log options."),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    track: Annotated[
+        bool, typer.Option("--track/--no-track", help="Record the run in MLflow (parameters, loss curve, model).")
+    ] = False,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name (with --track).")] = "item2vec-train",
     *,
     hyper: dict,
     events_spec: EventSpec,
 ):
     """Train item vectors and save the model directory."""
+    from item2vec.integrations.tracking import Tracker
     from item2vec.model import Item2Vec
 
     if (text is None) == (events is None):
         fail("give the training data with --text FILE or --events FILE")
+    check_output(out, "--out", directory=True)
     model = Item2Vec(**hyper)
     model._validate_params()  # fail on bad options before reading a large file
     if text is not None:
@@ -53,10 +60,16 @@ def train(
         for line in sessions.summary.lines():
             console.print(line)
         corpus = sessions.corpus()
-    model.fit(corpus, progress=progress)
-    model.save(out)
+    tracker = Tracker(experiment, enabled=track)
+    with tracker.run(f"train {text or events}", tags={"command": "train"}):
+        tracker.log_params({**model.get_params(), "data": text or events})
+        model.fit(corpus, progress=progress)
+        model.save(out)
+        tracker.log_training_log(model.training_log_)
+        tracker.log_artifact_dir(out, "model")
     last = model.training_log_[-1]
     console.print(
         f"saved {out}: {len(model):,} items x {model.vector_size_} "
         f"(last epoch: loss {last['mean_loss']:.4f}, {last['words_per_second']:,.0f} words/s)"
     )
+    report_tracking(tracker)
