@@ -338,11 +338,14 @@ def test_ctrl_c_stops_with_130_and_leaves_nothing(data, tmp_path):
 
 
 _TRACK = (
-    "import sys; from item2vec.integrations.tracking import Tracker\n"
-    "tracker = Tracker('race', uri=sys.argv[1])\n"
-    "with tracker.run('run'):\n"
-    "    tracker.log_metrics({'m': 1.0})\n"
-    "print(tracker.summary()); sys.exit(0 if tracker.failure is None else 3)"
+    "import sys, warnings; from item2vec.integrations.tracking import Tracker\n"
+    "with warnings.catch_warnings(record=True) as caught:\n"
+    "    warnings.simplefilter('always')\n"
+    "    tracker = Tracker('race', uri=sys.argv[1])\n"
+    "    with tracker.run('run'):\n"
+    "        tracker.log_metrics({'m': 1.0})\n"
+    "failed = [str(w.message) for w in caught if w.category.__name__ == 'TrackingWarning']\n"
+    "print(*failed, sep='\\n'); sys.exit(3 if failed else 0)"
 )
 
 
@@ -390,9 +393,11 @@ def test_store_is_found_from_a_subdirectory_and_experiments_are_classic_ml(tmp_p
     tracker = Tracker("item2vec")
     with tracker.run("run"):
         pass
+    experiment = old.get_experiment_by_name("item2vec").experiment_id
     assert tracker.summary() == (
         f"MLflow run {tracker.last_run_id} (experiment item2vec): "
-        f"mlflow ui --backend-store-uri sqlite:///{tmp_path}/mlruns/mlflow.db"
+        f"mlflow ui --backend-store-uri sqlite:///{tmp_path}/mlruns/mlflow.db then open "
+        f"http://127.0.0.1:5000/#/experiments/{experiment}/runs/{tracker.last_run_id}?workflowType=machine_learning"
     )
     assert old.get_experiment_by_name("item2vec").tags["mlflow.experimentKind"] == "custom_model_development"
     assert not (tmp_path / "deep" / "er" / "mlruns").exists()
@@ -421,10 +426,9 @@ def test_tracked_commands_print_the_run_and_the_ui_command(capsys, data, store, 
     assert code == 0, err
     last = err.strip().splitlines()[-1]
     run_id = last.split()[2]
-    assert (
-        last == f"MLflow run {run_id} (experiment {'item2vec' if command[0] == 'evaluate' else 'item2vec-train'}): "
-        f"mlflow ui --backend-store-uri {uri}"
-    )
+    experiment = "item2vec" if command[0] == "evaluate" else "item2vec-train"
+    assert last.startswith(f"MLflow run {run_id} (experiment {experiment}): mlflow ui --backend-store-uri {uri} then")
+    assert last.endswith(f"/runs/{run_id}?workflowType=machine_learning")
     assert MlflowClient(tracking_uri=uri).get_run(run_id).data.metrics
 
 

@@ -8,7 +8,9 @@ recorded. If the store cannot be written the ``Tracker`` finds out in well under
 itself retries for minutes), warns once (``TrackingWarning``) and turns into a no-op, so training
 and evaluation still finish and save their outputs; ``summary`` then says the run was not recorded.
 Runs opened while another is open are nested under it (one parent per tuning, one child per trial).
-Experiments are tagged as classic ML (``mlflow.experimentKind``), so the UI opens on their runs.
+Experiments are tagged as classic ML (``mlflow.experimentKind``), so the UI opens on their runs;
+MLflow 3.17's UI follows its GenAI/Model training switch instead (default GenAI, remembered by the
+browser), so ``summary`` gives the run's page with ``?workflowType=machine_learning``.
 """
 
 from __future__ import annotations
@@ -112,7 +114,11 @@ class Tracker:
             return None
         database = _sqlite_path(self.uri)
         uri = f"sqlite:///{database.resolve()}" if database is not None else self.uri
-        return f"MLflow run {self.last_run_id} (experiment {self.experiment}): mlflow ui --backend-store-uri {uri}"
+        page = f"http://127.0.0.1:5000/#/experiments/{self._experiment_id}/runs/{self.last_run_id}"
+        return (
+            f"MLflow run {self.last_run_id} (experiment {self.experiment}): mlflow ui --backend-store-uri {uri} "
+            f"then open {page}?workflowType=machine_learning"
+        )
 
     def _call(self, action):
         """Run ``action(client)`` if tracking is on; any failure disables tracking with a warning."""
