@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ import numpy as np
 
 from item2vec import config
 from item2vec.data.corpus import Corpus, Vocab
+from item2vec.data.files import atomic_dir, atomic_path
 from item2vec.engine.training import EpochReport, plan, run
 
 _HYPERPARAMETERS = (
@@ -160,6 +160,8 @@ class Item2Vec:
                 f"lower min_count (the clicks preset keeps every item)",
                 stacklevel=2,
             )
+        _check_memory(len(vocab), p["vector_size"], p["both_contexts"])
+        _check_pairs(corpus, remap)
         workers = p["workers"] or os.cpu_count() or 1
         training = plan(corpus, vocab, remap, p["sample"], p["ns_exponent"], workers)
         if p["both_contexts"]:
@@ -170,6 +172,7 @@ class Item2Vec:
         inputs, outputs, log = [], [], []
         for context, size, whole_sentence, seed in runs:
             syn0, syn1 = _initial_vectors(p, corpus, training, len(vocab), vocab, size, whole_sentence, seed)
+            watch = self._watch(syn0, syn1, callback, p["alpha"])
             reports = run(
                 syn0,
                 syn1,
@@ -185,12 +188,17 @@ class Item2Vec:
                 epochs=int(p["epochs"]),
                 seed=int(seed),
                 compute_loss=bool(p["compute_loss"]),
-                callback=callback,
+                callback=watch,
                 progress=progress,
             )
             inputs.append(syn0)
             outputs.append(syn1)
             log += [_report_dict(r, context) for r in reports]
+        if not any(entry["examples"] for entry in log):
+            raise ValueError(
+                f"training made no example in {p['epochs']} epoch(s): subsampling (sample={p['sample']}) dropped "
+                f"the context of every item of this small corpus ({corpus.n_tokens:,} tokens); use sample=0"
+            )
         self.preset_ = preset
         self.params_ = p
         self.vocab_ = vocab
@@ -204,6 +212,20 @@ class Item2Vec:
     def _validate_params(self, kind: str = "sessions") -> None:
         """Raise on a bad hyperparameter (as it resolves for a corpus of ``kind``), before any data is read."""
         _validate(self.resolve(kind)[1])
+
+    def _watch(self, syn0: np.ndarray, syn1: np.ndarray, callback, alpha: float) -> Callable[[EpochReport], object]:
+        """The epoch callback that stops a diverged training (NaN or infinite loss or vectors)
+        before anything is saved, then calls the user's ``callback``."""
+
+        def watch(report: EpochReport):
+            if not math.isfinite(report.loss) or any(first_nonfinite_row(m) is not None for m in (syn0, syn1)):
+                raise ValueError(
+                    f"training diverged in epoch {report.epoch}: the loss or the vectors became NaN or "
+                    f"infinite; lower alpha (now {alpha:g})"
+                )
+            return callback(report) if callback is not None else None
+
+        return watch
 
     # ---- learned state ------------------------------------------------------------------------
 
@@ -273,59 +295,33 @@ class Item2Vec:
         """Write the model directory atomically: ``config.json``, ``keys.json``, ``counts.npy``,
         ``vectors.npy``, ``output_vectors.npy``. An existing directory is replaced whole."""
         self._require_fitted()
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        try:
-            meta = {
-                "format_version": config.MODEL_FORMAT_VERSION,
-                "params": self.params_,  # as trained: every value resolved
-                "preset": self.preset_,
-                "n_items": len(self),
-                "repeat_share": self.repeat_share_,
-                "training_log": self.training_log_,
-            }
+        meta = {
+            "format_version": config.MODEL_FORMAT_VERSION,
+            "params": self.params_,  # as trained: every value resolved
+            "preset": self.preset_,
+            "n_items": len(self),
+            "repeat_share": self.repeat_share_,
+            "training_log": self.training_log_,
+        }
+        with atomic_dir(path, marker="config.json") as tmp:
             (tmp / "config.json").write_text(json.dumps(meta, indent=2))
             (tmp / "keys.json").write_text(json.dumps(list(self.vocab_.keys), ensure_ascii=False))
             np.save(tmp / "counts.npy", self.vocab_.counts)
             np.save(tmp / "vectors.npy", np.ascontiguousarray(self.vectors_))
             np.save(tmp / "output_vectors.npy", np.ascontiguousarray(self.output_vectors_))
-            _replace_dir(tmp, path)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
     def load(cls, path, mmap: bool = True) -> Item2Vec:
-        """Load a directory written by ``save``; vectors are memory-mapped unless ``mmap=False``."""
+        """Load a directory written by ``save``; vectors are memory-mapped unless ``mmap=False``.
+        Every file is checked (see ``_read_model_files``): a damaged or hand-edited model is
+        refused with the file and what is wrong, never half-loaded."""
         path = Path(path)
         if not path.is_dir():
             raise FileNotFoundError(f"model directory not found: {path}")
-        try:
-            meta = json.loads((path / "config.json").read_text())
-            version = meta.get("format_version")
-            if version != config.MODEL_FORMAT_VERSION:
-                raise ValueError(
-                    f"format version {version!r}, this item2vec reads version {config.MODEL_FORMAT_VERSION}"
-                )
-            params = {k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS}
-            model = cls(**params, preset=meta.get("preset", "text"))  # saved before presets: text defaults
-            model.preset_, model.params_ = model.resolve()
-            keys = json.loads((path / "keys.json").read_text(encoding="utf-8"))
-            mode = "r" if mmap else None
-            counts = np.load(path / "counts.npy", allow_pickle=False)
-            vectors = np.load(path / "vectors.npy", mmap_mode=mode, allow_pickle=False)
-            output = np.load(path / "output_vectors.npy", mmap_mode=mode, allow_pickle=False)
-        except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path} is not a readable item2vec model: {exc}") from None
-        if (
-            not (len(keys) == len(counts) == len(vectors) == len(output) == meta["n_items"])
-            or vectors.ndim != 2
-            or vectors.shape != output.shape
-        ):
-            raise ValueError(
-                f"{path} is not a readable item2vec model: its files disagree on the number of items or the vector size"
-            )
+        meta, keys, counts, vectors, output = _read_model_files(path, mmap)
+        params = {k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS}
+        model = cls(**params, preset=meta.get("preset", "text"))  # saved before presets: text defaults
+        model.preset_, model.params_ = model.resolve()
         model.vocab_ = Vocab(tuple(keys), counts)
         model.vectors_ = vectors
         model.output_vectors_ = output
@@ -345,22 +341,16 @@ class Item2Vec:
                 f"format cannot store; export as parquet or npy instead"
             )
         vectors = np.asarray(self.vectors, dtype=np.float32)
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        try:
-            with open(tmp, "wb") as out:
-                out.write(f"{len(self)} {self.vector_size_}\n".encode())
-                if binary:
-                    little = vectors.astype("<f4", copy=False)
-                    for key, row in zip(self.index_to_key, little):
-                        out.write(key.encode() + b" " + row.tobytes() + b"\n")
-                else:
-                    row_format = " ".join(["%.9g"] * self.vector_size_)
-                    for key, row in zip(self.index_to_key, vectors.tolist()):
-                        out.write((key + " " + row_format % tuple(row) + "\n").encode())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as out:
+            out.write(f"{len(self)} {self.vector_size_}\n".encode())
+            if binary:
+                little = vectors.astype("<f4", copy=False)
+                for key, row in zip(self.index_to_key, little):
+                    out.write(key.encode() + b" " + row.tobytes() + b"\n")
+            else:
+                row_format = " ".join(["%.9g"] * self.vector_size_)
+                for key, row in zip(self.index_to_key, vectors.tolist()):
+                    out.write((key + " " + row_format % tuple(row) + "\n").encode())
 
     @property
     def vector_size_(self) -> int:
@@ -442,12 +432,122 @@ def _report_dict(report: EpochReport, context: str | None = None) -> dict:
     return entry if context is None else {"context": context, **entry}
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``; an existing target is set aside first and removed after."""
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    if target.exists():
-        if not (target / "config.json").exists() and any(target.iterdir()):
-            raise ValueError(f"{target} exists and is not an item2vec model directory; refusing to replace it")
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation without swapping (Linux ``MemAvailable``),
+    or ``None`` where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_memory(n_items: int, vector_size: int, both_contexts: bool) -> None:
+    """Refuse, before allocating, a model whose vectors would not fit in the available memory:
+    input and output float32 matrices (twice over with ``both_contexts``, which concatenates)."""
+    needed = n_items * vector_size * 4 * (4 if both_contexts else 2)
+    available = available_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"the model needs {_bytes(needed)} ({n_items:,} items x {vector_size:,} dimensions, input and output "
+            f"vectors) but only {_bytes(available)} of memory is available; lower vector_size or max_final_vocab"
+        )
+
+
+def _bytes(n: float) -> str:
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    power = min(int(math.log(max(n, 1), 1024)), len(units) - 1)
+    return f"{n / 1024**power:,.1f} {units[power]}"
+
+
+def _check_pairs(corpus: Corpus, remap: np.ndarray) -> None:
+    """Refuse a corpus where no sentence keeps two items after pruning: nothing to predict."""
+    kept = np.concatenate([[0], np.cumsum(remap[corpus.tokens] >= 0)])
+    per_sentence = kept[corpus.offsets[1:]] - kept[corpus.offsets[:-1]]
+    if not (per_sentence >= 2).any():
+        raise ValueError(
+            "no session has two items left after min_count pruning, so there is no (item, context) pair to "
+            "learn from; give sessions of two or more items or lower min_count"
+        )
+
+
+def first_nonfinite_row(array: np.ndarray, rows: int = 65_536) -> int | None:
+    """The first row of a 2-D array with a NaN or infinity, or ``None``; read in blocks of
+    ``rows`` so a memory-mapped model is checked without a copy of its size."""
+    for start in range(0, len(array), rows):
+        bad = ~np.isfinite(array[start : start + rows]).all(axis=1)
+        if bad.any():
+            return start + int(np.argmax(bad))
+    return None
+
+
+def _read_model_files(path: Path, mmap: bool):
+    """``(meta, keys, counts, vectors, output_vectors)`` of a model directory, each file checked
+    against what ``save`` writes; a ``ValueError`` names the file and the fault."""
+
+    def fault(name: str, message: str) -> ValueError:
+        return ValueError(f"{path / name}: {message} (not a readable item2vec model)")
+
+    def read_json(name: str):
+        try:
+            return json.loads((path / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise fault(name, "missing") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise fault(name, f"not valid JSON ({exc})") from None
+
+    def read_array(name: str, ndim: int, kind: str, mode: str | None):
+        try:
+            array = np.load(path / name, mmap_mode=mode, allow_pickle=False)
+        except FileNotFoundError:
+            raise fault(name, "missing") from None
+        except (OSError, ValueError) as exc:
+            raise fault(name, f"not a readable .npy array ({exc})") from None
+        expected = {"f": "float32", "i": "integer"}[kind]
+        if array.ndim != ndim or array.dtype.kind not in ("iu" if kind == "i" else "f"):
+            raise fault(name, f"expected a {ndim}-D {expected} array, found {array.ndim}-D {array.dtype}")
+        if kind == "f" and array.dtype != np.float32:
+            raise fault(name, f"expected float32 vectors, found {array.dtype}")
+        if len(array) != n_items:
+            raise fault(name, f"{len(array):,} rows, but config.json says n_items = {n_items:,}")
+        return array
+
+    meta = read_json("config.json")
+    if not isinstance(meta, dict):
+        raise fault("config.json", f"expected a JSON object, found {type(meta).__name__}")
+    version = meta.get("format_version")
+    if version != config.MODEL_FORMAT_VERSION:
+        raise fault("config.json", f"format version {version!r}, this item2vec reads {config.MODEL_FORMAT_VERSION}")
+    if not isinstance(meta.get("params"), dict):
+        raise fault("config.json", f"'params' must be an object of hyperparameters, found {meta.get('params')!r:.60}")
+    n_items = meta.get("n_items")
+    if isinstance(n_items, bool) or not isinstance(n_items, int) or n_items < 1:
+        raise fault("config.json", f"'n_items' must be a positive integer, found {n_items!r:.60}")
+    keys = read_json("keys.json")
+    if not isinstance(keys, list) or len(keys) != n_items:
+        found = f"{len(keys):,} entries" if isinstance(keys, list) else type(keys).__name__
+        raise fault("keys.json", f"expected a list of {n_items:,} item ids (n_items), found {found}")
+    bad = next((i for i, key in enumerate(keys) if not isinstance(key, str)), None)
+    if bad is not None:
+        raise fault("keys.json", f"entry {bad} is {keys[bad]!r:.60}, expected a string item id")
+    if len(set(keys)) != len(keys):
+        seen: set[str] = set()
+        duplicate = next(i for i, key in enumerate(keys) if key in seen or seen.add(key))
+        raise fault("keys.json", f"item {keys[duplicate]!r} appears twice (again at entry {duplicate})")
+    counts = read_array("counts.npy", 1, "i", None)
+    mode = "r" if mmap else None
+    vectors = read_array("vectors.npy", 2, "f", mode)
+    output = read_array("output_vectors.npy", 2, "f", mode)
+    if output.shape != vectors.shape:
+        raise fault("output_vectors.npy", f"shape {output.shape} differs from vectors.npy {vectors.shape}")
+    for name, array in (("vectors.npy", vectors), ("output_vectors.npy", output)):
+        row = first_nonfinite_row(array)
+        if row is not None:
+            raise fault(name, f"row {row} (item {keys[row]!r}) holds NaN or infinite values: the training diverged")
+    return meta, keys, counts, vectors, output

@@ -144,9 +144,10 @@ def test_disabled_tracker_touches_nothing(tmp_path, monkeypatch, small):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_uri_default_and_override(monkeypatch):
+def test_uri_default_and_override(monkeypatch, tmp_path):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    assert tracking_uri() == "sqlite:///mlruns/mlflow.db"
+    monkeypatch.chdir(tmp_path)
+    assert tracking_uri() == "sqlite:///mlruns/mlflow.db"  # no store here nor above: a new one here
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////tmp/elsewhere.db")
     assert tracking_uri() == "sqlite:////tmp/elsewhere.db"
     assert Tracker().uri == "sqlite:////tmp/elsewhere.db"

@@ -14,6 +14,14 @@ app = typer.Typer(
 )
 
 
+def report_tracking(tracker) -> None:
+    """The last line of a tracked command, on stderr and unwrapped (to copy): where its MLflow run
+    is and the ``mlflow ui`` command that shows it, or that tracking failed."""
+    line = tracker.summary()
+    if line:
+        print(line, file=sys.stderr)
+
+
 def fail(message: str) -> None:
     """Print a one-line error to stderr and exit with code 2."""
     print(f"error: {message}", file=sys.stderr)

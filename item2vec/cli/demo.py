@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from item2vec.cli.app import app
+from item2vec.cli.app import app, report_tracking
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 
@@ -92,7 +92,6 @@ def demo(
     with tracker.run("demo", tags={"command": "demo"}):
         tracker.log_params({"users": users, "test_days": test_days, "seed": seed})
         evaluation, fitted = fit_and_evaluate(specs, train, task, (10, 20), TrackingHooks(tracker), log=lambda _: None)
-        run_id = tracker.run_id
     model = fitted[specs[0].fit_key].model_
     last = model.training_log_[-1]
     console.print(
@@ -110,11 +109,7 @@ def demo(
         f"Next-item recommendation on the {task.name} (each model tuned on validation "
         f"with 30 fits; same training data for all)",
     )
-    if run_id and tracker.enabled:
-        console.print(
-            f"MLflow run {run_id} in {tracker.uri} (experiment item2vec-demo): "
-            f"mlflow ui --backend-store-uri {tracker.uri}"
-        )
+    report_tracking(tracker)
     console.print(f"demo finished in {time.perf_counter() - started:.0f}s")
 
 

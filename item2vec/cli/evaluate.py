@@ -16,9 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from item2vec import config
-from item2vec.cli.app import app, fail, show_warning
+from item2vec.cli.app import app, fail, report_tracking, show_warning
 from item2vec.cli.options import hyperparameter_options, option_group
 from item2vec.cli.session_options import EventSpec, session_options
+from item2vec.data.files import check_output
 from item2vec.scoring import SCORERS
 
 console = Console(width=None if sys.stdout.isatty() else 160)  # files and pipes get whole tables
@@ -47,16 +48,24 @@ class Protocol:
     test_days: float | None
     last_only: bool
 
-    def load(self, events_spec: EventSpec, require_test: bool = True):
-        """Training corpus and test task (``None`` when ``require_test`` is off and only
-        ``--train`` was given), from SR-GNN files or from an event log split in time."""
-        from item2vec.evaluation import NextItemTask, read_prefix_label_file, read_training_sessions
-
+    def check(self, require_test: bool = True) -> None:
+        """Fail on an incomplete or contradictory choice of data, before anything is read."""
         if self.events is not None:
             if self.train is not None or self.test is not None:
                 fail("give either --train/--test or --events, not both")
             if self.test_days is None:
                 fail("--events needs --test-days N (the last N days become the test split)")
+        elif self.train is None or (self.test is None and require_test):
+            test = "--test FILE" if require_test else "[--test FILE]"
+            fail(f"give --train FILE {test} (SR-GNN format), or --events FILE --test-days N")
+
+    def load(self, events_spec: EventSpec, require_test: bool = True):
+        """Training corpus and test task (``None`` when ``require_test`` is off and only
+        ``--train`` was given), from SR-GNN files or from an event log split in time."""
+        from item2vec.evaluation import NextItemTask, read_prefix_label_file, read_training_sessions
+
+        self.check(require_test)
+        if self.events is not None:
             from item2vec.sessions import temporal_split
 
             split = temporal_split(self.events, events_spec.fmt, events_spec.options, last_days=self.test_days)
@@ -70,9 +79,6 @@ class Protocol:
                 name=f"{self.events.name} last {self.test_days:g} days",
             )
             return corpus, task
-        if self.train is None or (self.test is None and require_test):
-            test = "--test FILE" if require_test else "[--test FILE]"
-            fail(f"give --train FILE {test} (SR-GNN format), or --events FILE --test-days N")
         corpus = read_training_sessions(self.train)
         return corpus, read_prefix_label_file(self.test, corpus.vocab) if self.test is not None else None
 
@@ -167,10 +173,13 @@ def evaluate(
     """Train item2vec and the baselines on the same training data and compare their next-item
     HR/recall, MRR, NDCG and coverage at k on the same test pairs."""
     from item2vec.evaluation import ModelSpec, fit_and_evaluate, parse_baselines, parse_ks
+    from item2vec.evaluation.harness import check_specs
     from item2vec.integrations.tracking import Tracker, TrackingHooks
     from item2vec.model import Item2Vec
 
     warnings.showwarning = show_warning
+    if json_out is not None:
+        check_output(json_out, "--json")
     ks = parse_ks(k)
     names = parse_baselines(baselines)
     if config is not None:
@@ -182,6 +191,7 @@ def evaluate(
         specs += [
             ModelSpec(name, {}, {**baseline_scoring.get(name, {}), "exclude_seen": exclude_seen}) for name in names
         ]
+    check_specs(specs)
     corpus, task = protocol.load(events_spec)
     err.print(
         f"training: {len(corpus):,} sessions, {corpus.n_tokens:,} events, {len(corpus.vocab):,} items; "
@@ -196,6 +206,7 @@ def evaluate(
     if json_out is not None:
         write_json(evaluation.as_json(), json_out)
         err.print(f"wrote {json_out}")
+    report_tracking(tracker)
 
 
 def load_specs(path: Path) -> list:
@@ -266,15 +277,23 @@ def tune(
     from the training data; then the best of each model, refitted on all training data, is scored
     once on the test pairs. Every trial is an MLflow run nested under one parent."""
     from item2vec.evaluation import parse_ks
-    from item2vec.evaluation.tuning import describe_counts, run_tuning, trial_counts
+    from item2vec.evaluation.tuning import check_select, describe_counts, run_tuning, trial_counts
     from item2vec.integrations.tracking import Tracker, TrackingHooks
 
     warnings.showwarning = show_warning
+    if out is not None:
+        check_output(out, "--out", directory=True)
+    if json_out is not None:
+        check_output(json_out, "--json")
+        if protocol.test is None and protocol.events is None:
+            fail("--json needs a test split (--test or --events)")
     ks = parse_ks(k)
     names = [m.strip() for m in models.split(",") if m.strip()]
     counts = trial_counts(names, trials, baseline_trials)
+    check_select(select, ks)
     corpus, task = protocol.load(events_spec, require_test=False)
-    hooks = TrackingHooks(Tracker(experiment, enabled=track))
+    tracker = Tracker(experiment, enabled=track)
+    hooks = TrackingHooks(tracker)
     overrides = {"item2vec": {"workers": workers}} if workers else None
     report = run_tuning(
         corpus,
@@ -302,6 +321,5 @@ def tune(
             f"wrote {out}/best_models.json, trials.csv" + (", test_comparison.csv/.md" if report.evaluation else "")
         )
     if json_out is not None:
-        if report.evaluation is None:
-            fail("--json needs a test split (--test or --events)")
         write_json(report.evaluation.as_json(), json_out)
+    report_tracking(tracker)

@@ -14,6 +14,7 @@ from rich.table import Table
 from item2vec import config
 from item2vec.cli.app import app, fail
 from item2vec.cli.session_options import EventSpec, session_options
+from item2vec.data.files import check_output
 from item2vec.scoring import SCORERS, BatchStats, Recommender, ScoringOptions
 
 console = Console(stderr=True)
@@ -87,6 +88,7 @@ def recommend(
 
     if (sessions is None) == (events is None):
         fail("give the sessions with --sessions FILE or an event log with --events FILE")
+    check_output(out, "--out")
     options = ScoringOptions(
         k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature, exclude_seen=not keep_seen
     )
@@ -107,6 +109,11 @@ def recommend(
             write(frame)
             total.add(stats)
             bar.advance(task, stats.sessions)
+        if total.sessions and total.fallback_sessions == total.sessions:
+            raise ValueError(
+                f"{sessions or events}: none of its {total.sessions:,} sessions has an item known to the model "
+                f"{model}, so every result would be the popularity fallback; are the file and the model a pair?"
+            )
     console.print(f"wrote {out}: top-{k} for {total.sessions:,} {'users' if events and per == 'user' else 'sessions'}")
     _report(total.unknown_items, "item occurrence(s) unknown to the model were skipped")
     _report(total.fallback_sessions, "session(s) had no known item and got the most popular items (fallback=true)")
@@ -162,6 +169,7 @@ def export(
 
     if format not in FORMATS:
         fail(f"unknown --format {format!r}; choose one of {', '.join(FORMATS)}")
+    check_output(out)
     loaded = _load(model)
     for path in export_vectors(loaded, out, format):
         console.print(f"wrote {path}")
@@ -186,6 +194,7 @@ def users(
     from item2vec.data.files import write_parquet
     from item2vec.scoring.audiences import user_vectors_from_log
 
+    check_output(out, "--out")
     options = events_spec.options
     frame, stats = user_vectors_from_log(
         _load(model), events, events_spec.fmt, options.event_types, options.event_weights, half_life_days
@@ -220,6 +229,7 @@ def lookalike(
 
     if (seeds is None) == (items is None):
         fail("give either --seeds FILE (user ids) or --items FILE (a campaign's item ids)")
+    check_output(out, "--out")
     ids, vectors = read_user_vectors(users)
     if seeds is not None:
         audience, unknown = expand(ids, vectors, _read_ids(seeds), size, method, workers)

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from item2vec.cli.app import app, fail
 from item2vec.cli.session_options import EventSpec, session_options
+from item2vec.data.files import check_output
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -44,6 +45,9 @@ def sessions(
         fail("choose one split: --split-at, --test-days or --leave-last-out")
     if (n_splits == 1) != (test_out is not None):
         fail("--test-out goes with a split (--split-at, --test-days or --leave-last-out) and a split needs it")
+    check_output(out, "--out")
+    if test_out is not None:
+        check_output(test_out, "--test-out")
     fmt, options = events_spec.fmt, events_spec.options
     if leave_last_out:
         result = hold_out_last(events, fmt, options)

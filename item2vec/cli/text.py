@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from item2vec.cli.app import app, fail
+from item2vec.data.files import check_output
 from item2vec.text import phrases as ph
 from item2vec.text import reader as tx
 
@@ -57,6 +58,7 @@ def phrases(
     """Detect phrases as word2vec's word2phrase (new york -> new_york) and write the corpus."""
     if passes < 1:
         fail(f"--passes must be >= 1, got {passes}")
+    check_output(out)
     corpus = read_text(source, tokenize, passes, threshold, min_count)
     n = tx.write_sentences(tx.corpus_sentences(corpus), out)
     console.print(f"wrote {out}: {len(corpus):,} lines, {n:,} tokens")
@@ -86,6 +88,8 @@ def evaluate_text(
 
     if analogies is None and not similarity and not query:
         fail("nothing to evaluate: give --analogies FILE, --similarity FILE and/or --query 'words'")
+    if json_out is not None:
+        check_output(json_out, "--json")
     vectors = Item2Vec.load(model)
     results: dict = {"model": str(model)}
     out = Console()

@@ -10,10 +10,11 @@ import typer
 from rich.console import Console
 
 from item2vec import config
-from item2vec.cli.app import app, fail, show_warning
+from item2vec.cli.app import app, fail, report_tracking, show_warning
 from item2vec.cli.options import hyperparameter_options
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.cli.text import Tokenize, read_text
+from item2vec.data.files import check_output
 
 console = Console(stderr=True)
 PRESET_KEYS = tuple(config.TEXT_PRESET)
@@ -43,16 +44,22 @@ def train(
         ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    track: Annotated[
+        bool, typer.Option("--track/--no-track", help="Record the run in MLflow (parameters, loss curve, model).")
+    ] = False,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name (with --track).")] = "item2vec-train",
     *,
     hyper: dict,
     events_spec: EventSpec,
 ):
     """Train item vectors and save the model directory. Click data (--events, --sessions) gets the
     clicks preset, text the text preset, unless --preset says otherwise."""
+    from item2vec.integrations.tracking import Tracker
     from item2vec.model import Item2Vec
 
     if sum(source is not None for source in (text, events, sessions)) != 1:
         fail("give the training data with one of --text FILE, --events FILE or --sessions FILE")
+    check_output(out, "--out", directory=True)
     model = Item2Vec(**hyper)
     model._validate_params("text" if text is not None else "sessions")  # bad options fail before any reading
     warnings.showwarning = show_warning
@@ -71,10 +78,16 @@ def train(
         corpus = log.corpus()
     preset, params = model.resolve(corpus.kind)
     console.print(f"preset {preset}: " + ", ".join(f"{k} {v}" for k, v in params.items() if k in PRESET_KEYS))
-    model.fit(corpus, progress=progress)
-    model.save(out)
+    tracker = Tracker(experiment, enabled=track)
+    with tracker.run(f"train {text or events or sessions}", tags={"command": "train"}):
+        tracker.log_params({**params, "preset": preset, "data": text or events or sessions})
+        model.fit(corpus, progress=progress)
+        model.save(out)
+        tracker.log_training_log(model.training_log_)
+        tracker.log_artifact_dir(out, "model")
     last = model.training_log_[-1]
     console.print(
         f"saved {out}: {len(model):,} items x {model.vector_size_} "
         f"(last epoch: loss {last['mean_loss']:.4f}, {last['words_per_second']:,.0f} words/s)"
     )
+    report_tracking(tracker)

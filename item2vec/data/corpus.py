@@ -12,7 +12,6 @@ import dataclasses
 import gzip
 import io
 import itertools
-import os
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from item2vec import config
+from item2vec.data.files import atomic_path
 
 KINDS = ("text", "sessions")
 _CHUNK = 1 << 22  # tokens per step when counting or remapping, to bound temporary memory
@@ -251,13 +251,8 @@ class Corpus:
         )
         if self.weights is not None:
             arrays["weights"] = self.weights
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path) -> Corpus:

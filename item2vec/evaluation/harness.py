@@ -138,7 +138,7 @@ def fit_and_evaluate(
     the fitted models by ``fit_key``."""
     hooks = hooks or Hooks()
     check_task(task, ks, len(train.vocab))
-    models = {spec.fit_key: make_model(spec.kind, spec.params) for spec in specs}  # bad specs fail before any fit
+    models = check_specs(specs)
     fitted: dict[str, NextItemModel] = {}
     for spec in specs:
         if spec.fit_key in fitted:
@@ -156,6 +156,15 @@ def fit_and_evaluate(
     hooks.on_params({f"{spec.name}.scoring": json.dumps(spec.scoring, sort_keys=True) for spec in specs})
     hooks.on_evaluation(evaluation)
     return evaluation, fitted
+
+
+def check_specs(specs: Sequence[ModelSpec]) -> dict[str, NextItemModel]:
+    """The unfitted model of every spec by ``fit_key``; a bad kind, hyperparameter or scoring
+    option fails here, before any data is read or model fitted."""
+    models = {spec.fit_key: make_model(spec.kind, spec.params) for spec in specs}
+    for spec in specs:
+        models[spec.fit_key].check_scoring(spec.scoring)
+    return models
 
 
 def check_task(task: NextItemTask, ks: Sequence[int], catalogue_size: int) -> None:

@@ -99,6 +99,11 @@ def score_variants(model, task: NextItemTask, ks: Sequence[int]) -> list[tuple[d
     return variants
 
 
+def check_select(select: str, ks: Sequence[int]) -> None:
+    if select not in {f"{m}@{k}" for k in ks for m in ("HR", "MRR", "NDCG")}:
+        raise ValueError(f"--select {select!r} must be HR, MRR or NDCG at one of the evaluated k {tuple(ks)}")
+
+
 def trial_counts(models: Sequence[str], trials: int, baseline_trials: int | None = None) -> dict[str, int]:
     """Fits per model: ``trials`` for item2vec, ``baseline_trials`` (default ``trials``) for the
     others. More baseline trials than item2vec's only strengthens the baselines: the cheap way to
@@ -135,8 +140,7 @@ def tune(
     if unknown:
         raise ValueError(f"cannot tune {unknown[0]!r}; tunable models: {', '.join(MODELS)}")
     counts = trials if isinstance(trials, dict) else trial_counts(models, trials)
-    if select not in {f"{m}@{k}" for k in ks for m in ("HR", "MRR", "NDCG")}:
-        raise ValueError(f"--select {select!r} must be HR, MRR or NDCG at one of the evaluated k {tuple(ks)}")
+    check_select(select, ks)
     configs = {name: sample_configs(name, counts[name], seed, (overrides or {}).get(name)) for name in models}
     results: dict[str, list[Trial]] = {}
     for name in models:

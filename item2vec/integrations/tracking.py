@@ -1,19 +1,27 @@
 """MLflow tracking that never stops the work it records.
 
-Store: ``sqlite:///mlruns/mlflow.db`` with artifacts under ``mlruns/`` (MLflow 3.13+ refuses a
-plain ``./mlruns`` file store); ``MLFLOW_TRACKING_URI`` overrides. If the store cannot be written
-the ``Tracker`` warns once (``TrackingWarning``) and turns into a no-op, so training and
-evaluation still finish and save their outputs. Runs opened while another is open are nested
-under it (one parent per tuning, one child per trial).
+Store: ``MLFLOW_TRACKING_URI`` if set; else ``mlruns/mlflow.db`` (SQLite, artifacts beside it in
+``mlruns/``; MLflow 3.13+ refuses a plain ``./mlruns`` file store) in the working directory or the
+nearest parent that has one, as git finds ``.git``; else a new one in the working directory. A new
+store is created under a file lock (``mlflow.db.lock``), so runs started at once on it are all
+recorded. If the store cannot be written the ``Tracker`` finds out in well under a second (MLflow
+itself retries for minutes), warns once (``TrackingWarning``) and turns into a no-op, so training
+and evaluation still finish and save their outputs; ``summary`` then says the run was not recorded.
+Runs opened while another is open are nested under it (one parent per tuning, one child per trial).
+Experiments are tagged as classic ML (``mlflow.experimentKind``), so the UI opens on their runs;
+MLflow 3.17's UI follows its GenAI/Model training switch instead (default GenAI, remembered by the
+browser), so ``summary`` gives the run's page with ``?workflowType=machine_learning``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import sqlite3
 import tempfile
 import warnings
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from item2vec.evaluation.harness import Hooks
@@ -21,6 +29,8 @@ from item2vec.evaluation.report import markdown_table
 
 DEFAULT_URI = "sqlite:///mlruns/mlflow.db"
 DEFAULT_EXPERIMENT = "item2vec"
+#: The experiment tag MLflow's UI reads to choose its first page: the runs, not GenAI traces.
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 
 
 class TrackingWarning(UserWarning):
@@ -28,8 +38,16 @@ class TrackingWarning(UserWarning):
 
 
 def tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI`` if set, else the repository's SQLite store."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+    """``MLFLOW_TRACKING_URI`` if set, else the ``mlruns/mlflow.db`` of the working directory or
+    of its nearest parent that has one (as an absolute URI), else ``DEFAULT_URI`` (a new store in
+    the working directory)."""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    relative = _sqlite_path(DEFAULT_URI)
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / relative).is_file():
+            return f"sqlite:///{folder / relative}"
+    return DEFAULT_URI
 
 
 def metric_name(name: str) -> str:
@@ -42,6 +60,29 @@ def _sqlite_path(uri: str) -> Path | None:
     return Path(uri[len("sqlite:///") :]) if uri.startswith("sqlite:///") else None
 
 
+@contextmanager
+def _store_lock(database: Path):
+    """Hold an exclusive lock beside the database while the store and experiment are created:
+    MLflow's schema migrations race (\"duplicate column name\") when two processes create it."""
+    with open(database.with_name(database.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _check_writable(database: Path) -> None:
+    """Raise at once if the SQLite store cannot be written (MLflow would retry for minutes)."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for path in (database.parent, database):
+        if path.exists() and not os.access(path, os.W_OK):
+            raise PermissionError(f"{path} is not writable")
+    with closing(sqlite3.connect(database, timeout=60)) as connection:
+        connection.execute("BEGIN IMMEDIATE")  # a write lock: fails on a read-only file or a non-database
+        connection.rollback()
+
+
 class Tracker:
     """Records runs, parameters, metrics and artifacts in MLflow; ``enabled=False`` records nothing."""
 
@@ -52,16 +93,31 @@ class Tracker:
         self._client = None
         self._experiment_id = None
         self._runs: list[str] = []  # open runs, innermost last
+        self.last_run_id: str | None = None  # the latest outermost run
+        self.failure: str | None = None  # why tracking stopped, if it did
 
     # ---- plumbing ------------------------------------------------------------------------------
 
     def _disable(self, exc: BaseException) -> None:
         self.enabled = False
-        warnings.warn(
-            f"MLflow tracking is off for the rest of this run: cannot write to {self.uri} "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
-            TrackingWarning,
-            stacklevel=3,
+        self.failure = (
+            f"cannot write to {self.uri} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        )
+        warnings.warn(f"MLflow tracking is off for the rest of this run: {self.failure}", TrackingWarning, stacklevel=3)
+
+    def summary(self) -> str | None:
+        """One line for the end of a command: the run and the ``mlflow ui`` command that shows it,
+        or that tracking failed; ``None`` when tracking was off from the start."""
+        if self.failure is not None:
+            return f"warning: MLflow tracking failed, this run is not (fully) recorded: {self.failure}"
+        if not (self.enabled and self.last_run_id):
+            return None
+        database = _sqlite_path(self.uri)
+        uri = f"sqlite:///{database.resolve()}" if database is not None else self.uri
+        page = f"http://127.0.0.1:5000/#/experiments/{self._experiment_id}/runs/{self.last_run_id}"
+        return (
+            f"MLflow run {self.last_run_id} (experiment {self.experiment}): mlflow ui --backend-store-uri {uri} "
+            f"then open {page}?workflowType=machine_learning"
         )
 
     def _call(self, action):
@@ -80,18 +136,24 @@ class Tracker:
         from mlflow.tracking import MlflowClient
 
         database = _sqlite_path(self.uri)
-        artifacts = None
-        if database is not None:
-            database.parent.mkdir(parents=True, exist_ok=True)
-            artifacts = database.parent.resolve().as_uri()  # artifacts beside the database
-        client = MlflowClient(tracking_uri=self.uri)
+        if database is None:
+            self._client, self._experiment_id = self._open_experiment(MlflowClient(tracking_uri=self.uri), None)
+            return
+        _check_writable(database)
+        with _store_lock(database):
+            client = MlflowClient(tracking_uri=self.uri)
+            self._client, self._experiment_id = self._open_experiment(client, database.parent.resolve().as_uri())
+
+    def _open_experiment(self, client, artifacts: str | None):
+        """``(client, experiment id)``, the experiment created (tagged classic ML, artifacts in
+        ``artifacts``) if new, and tagged if an older item2vec made it without the tag."""
         found = client.get_experiment_by_name(self.experiment)
-        self._experiment_id = (
-            found.experiment_id
-            if found is not None
-            else client.create_experiment(self.experiment, artifact_location=artifacts)
-        )
-        self._client = client
+        if found is None:
+            return client, client.create_experiment(self.experiment, artifact_location=artifacts, tags=EXPERIMENT_KIND)
+        for key, value in EXPERIMENT_KIND.items():
+            if key not in found.tags:
+                client.set_experiment_tag(found.experiment_id, key, value)
+        return client, found.experiment_id
 
     @property
     def run_id(self) -> str | None:
@@ -110,6 +172,8 @@ class Tracker:
         created = self._call(lambda c: c.create_run(self._experiment_id, run_name=name, tags=run_tags))
         if created is not None:
             self._runs.append(created.info.run_id)
+            if parent is None:
+                self.last_run_id = created.info.run_id
         status = "FAILED"
         try:
             yield self

@@ -115,6 +115,12 @@ def _parquet_chunks(path, chunk_size, items_column, id_column):
         raise ValueError(
             f"{path}: column {items_column!r} has type {schema[items_column]}, expected a list of item ids"
         )
+    inner = schema[items_column].inner
+    if not (inner == pl.String or inner.is_integer() or isinstance(inner, (pl.Categorical, pl.Enum))):
+        raise ValueError(
+            f"{path}: column {items_column!r} holds {inner} values, expected item ids (text or integers); "
+            f"is it a sessions file?"
+        )
     if id_column is None:
         id_column = next((c for c in ID_COLUMNS if c in schema), None)
     elif id_column not in schema:

@@ -22,6 +22,7 @@ import polars as pl
 
 from item2vec.data.corpus import read_lines
 from item2vec.sessions.formats import EPOCH_UNITS, EventFormat
+from item2vec.text.reader import check_text
 
 #: Rows read from the top of the source to detect the epoch unit or the date-time format.
 TIME_SAMPLE_ROWS = 10_000
@@ -89,9 +90,11 @@ class EventScan:
         """Turn Polars read errors into one-line messages, naming the line for malformed CSV."""
         try:
             yield
-        except pl.exceptions.PolarsError as exc:
+        except (pl.exceptions.PolarsError, OSError) as exc:
             if self.path is not None:
-                self._raise_if_malformed()
+                _diagnose_text(self.path)
+                if isinstance(exc, pl.exceptions.PolarsError):
+                    self._raise_if_malformed()
             raise ValueError(f"{self.origin}: {_first_line(exc)}") from None
 
     def _raise_if_malformed(self) -> None:
@@ -197,8 +200,11 @@ def _open_csv(path: Path, fmt: EventFormat) -> EventScan:
     )
     try:
         present = pl.scan_csv(path, **options).collect_schema().names()
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        _diagnose_text(path)
         raise ValueError(f"{path}: cannot read as CSV ({_first_line(exc)})") from None
+    if not all(_printable(name) for name in present):
+        _diagnose_text(path)  # a header of binary bytes: say where they are
     if not fmt.has_header and fmt.names is not None:
         if len(fmt.names) != len(present):
             raise ValueError(
@@ -219,10 +225,28 @@ def _check_columns(fmt: EventFormat, present: list[str], origin: str) -> None:
         ("event type", fmt.event),
         ("time offset", fmt.time_offset),
     )
-    shown = [c for c in present if c != "__row"]
     for role, column in roles:
         if column and column not in present:
-            raise ValueError(f"{origin}: the {role} column {column!r} is missing; columns present: {', '.join(shown)}")
+            raise ValueError(
+                f"{origin}: the {role} column {column!r} is missing; columns present: {_show_columns(present)}"
+            )
+
+
+def _printable(name: str) -> bool:
+    return name.isprintable() and "\ufffd" not in name
+
+
+def _show_columns(names: list[str], limit: int = 200) -> str:
+    """Column names for a message: unprintable ones escaped, the list cut at ``limit`` characters."""
+    shown = ", ".join(name if _printable(name) else ascii(name) for name in names if name != "__row")
+    return shown if len(shown) <= limit else f"{shown[:limit]}... ({len(names) - 1} columns)"
+
+
+def _diagnose_text(path: Path) -> None:
+    """Raise the text reader's error (line and byte of the first invalid UTF-8 or NUL byte, or a
+    truncated ``.gz``), if any, for a CSV file that Polars could not read."""
+    if path.suffix.lower() != ".zst":  # the text reader reads plain and gzip files
+        check_text(path)
 
 
 def _parse_time(

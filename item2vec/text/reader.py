@@ -84,6 +84,14 @@ def iter_sentences(
     yield from _pieces(line, max_sentence_length)
 
 
+def check_text(path) -> None:
+    """Read ``path`` through as the corpus reader does, raising its error (byte offset and line)
+    at the first invalid UTF-8 byte, NUL byte or decompression failure: the diagnosis for readers
+    that only say "invalid utf8" (Polars)."""
+    for _ in _text_blocks(path, BLOCK_SIZE):
+        pass
+
+
 def _pieces(tokens: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(tokens), size):
         yield tokens[start : start + size]
@@ -166,7 +174,8 @@ def _decode(block: bytes, path: Path, offset: int, line: int, where: str) -> str
     if reason:
         line += block.count(b"\n", 0, bad)
         raise ValueError(
-            f"{path}: {reason} at byte {offset + bad:,}{where} (line {line:,}); convert the file to UTF-8 text"
+            f"{path}: {reason} at byte {offset + bad:,}{where} (line {line:,}); convert the file to UTF-8 text "
+            f"(from Latin-1: iconv -f latin1 -t utf-8 {path.name} > utf8-{path.name})"
         )
     return text
 

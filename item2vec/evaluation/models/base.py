@@ -66,6 +66,9 @@ class BaseModel:
         """Per-epoch records of the last fit (loss, words/s), for tracking; none by default."""
         return []
 
+    def check_scoring(self, scoring: dict) -> None:
+        """Raise now on scoring options that ``recommend`` would refuse only after the fit."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 

@@ -85,6 +85,9 @@ class Item2VecRecommender(BaseModel):
         """Save the trained ``Item2Vec`` (readable with ``Item2Vec.load``)."""
         self.model_.save(path)
 
+    def check_scoring(self, scoring: dict) -> None:
+        ScoringOptions.from_dict(scoring)
+
     def recommend(
         self, task: NextItemTask, k: int, exclude_seen: bool = config.EVALUATION_EXCLUDE_SEEN, **scoring
     ) -> np.ndarray:
