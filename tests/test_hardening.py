@@ -262,6 +262,7 @@ def test_next_write_removes_temporaries_of_killed_runs(capsys, data, tmp_path):
     stale = tmp_path / writer.stdout.readline().strip()
     writer.send_signal(signal.SIGKILL)
     writer.wait()
+    writer.stdout.close()
     assert stale.exists()
     stale_model = tmp_path / f".model.tmp-{writer.pid}"  # a partial model directory of the same dead run
     stale_model.mkdir()
