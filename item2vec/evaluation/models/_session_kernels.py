@@ -152,11 +152,10 @@ def knn_top_k(
     prefix_weighting,
     lambda_spw,
     similarity,
-    lambda_snh,
-    now,
+    session_factor,
     neighbour_decay,
     lambda_ipw,
-    lambda_inh,
+    distance_factor,
     push,
     exclude_seen,
     out,
@@ -164,13 +163,12 @@ def knn_top_k(
     """Session kNN for every pair ``start:stop``.
 
     Candidates: the ``sample_size`` most recent training sessions (highest index: sessions are in
-    time order) holding any prefix item. Each gets ``similarity`` (times
-    ``exp(-(now - index) / lambda_snh)`` if ``lambda_snh > 0``); the ``k`` most similar are the
-    neighbours (ties to the more recent). A neighbour n adds to every item j it holds
-    ``sim(n) * decay(n) * exp(-|pos(j) - pos*| / lambda_inh)`` (the last factor only if
-    ``lambda_inh > 0``; positions of last clicks in n, pos* that of the last prefix item in n);
-    item j's total is multiplied by ``item_factor[j]`` (idf) and, with ``push``, by c + 1 for an
-    item clicked c times in the prefix.
+    time order) holding any prefix item. Each gets ``similarity`` times ``session_factor[s]``
+    (STAN's recency decay; ones: off); the ``k`` most similar are the neighbours (ties to the more
+    recent). A neighbour n adds to every item j it holds ``sim(n) * decay(n) *
+    distance_factor[|pos(j) - pos*|]`` (positions of last clicks in n, pos* that of the last prefix
+    item in n; STAN's exp(-d / lambda_inh) tabulated, ones: off); item j's total is multiplied by
+    ``item_factor[j]`` (idf) and, with ``push``, by c + 1 for an item clicked c times in the prefix.
     """
     n_sessions = sess_offsets.shape[0] - 1
     n_items = item_factor.shape[0]
@@ -236,9 +234,7 @@ def knn_top_k(
                 sim = shared[s] / (math.sqrt(norm) * math.sqrt(sess_distinct[s]))
             else:
                 sim = overlap[s] / (n_distinct + sess_distinct[s] - overlap[s])
-            if lambda_snh > 0:
-                sim *= math.exp(-(now - s) / lambda_snh)
-            sims[c] = sim
+            sims[c] = sim * session_factor[s]
         # neighbours: the k most similar, ties to the more recent session
         if n_cand > k:
             threshold = np.partition(sims, n_cand - k)[n_cand - k]
@@ -264,9 +260,7 @@ def knn_top_k(
                 item = sess_tokens[r]
                 if position[item] != r - a + 1:
                     continue  # score each item once, at its last click
-                term = factor
-                if lambda_inh > 0:
-                    term *= math.exp(-abs(r - a + 1 - star) / lambda_inh)
+                term = factor * distance_factor[abs(r - a + 1 - star)]
                 if not scored[item]:
                     scored[item] = True
                     touched_items[n_scored] = item

@@ -82,6 +82,10 @@ class SessionIndex:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
+    @property
+    def max_length(self) -> int:
+        return int(np.diff(self.offsets).max(initial=0))
+
 
 class SessionKNNBase(BaseModel):
     """What the four session-kNN models share: validation of ``k`` and ``sample_size``, the fit
@@ -111,6 +115,12 @@ class SessionKNNBase(BaseModel):
         s = self._settings(index)
         idf_weight = s["idf_weight"]
         item_factor = 1.0 + idf_weight * index.idf if idf_weight else np.ones_like(index.idf)
+        # STAN's decays tabulated once: by the session's age (now = the end of the training log)
+        # and by the distance between two clicks of a session
+        age = len(index) - np.arange(len(index), dtype=np.float64)
+        session_factor = np.exp(-age / s["lambda_snh"]) if s.get("lambda_snh") else np.ones(len(index))
+        distance = np.arange(index.max_length + 1, dtype=np.float64)
+        distance_factor = np.exp(-distance / s["lambda_inh"]) if s.get("lambda_inh") else np.ones(len(distance))
         items = np.ascontiguousarray(task.items, dtype=np.int32)
         offsets = np.ascontiguousarray(task.offsets, dtype=np.int64)
 
@@ -131,11 +141,10 @@ class SessionKNNBase(BaseModel):
                 s["prefix_weighting"],
                 float(s.get("lambda_spw", 1.0)),
                 s["similarity"],
-                float(s.get("lambda_snh", 0.0)),
-                float(len(index)),
+                session_factor,
                 s.get("neighbour_decay", kernels.SAME),
                 float(s.get("lambda_ipw", 1.0)),
-                float(s.get("lambda_inh", 0.0)),
+                distance_factor,
                 reminders == "push",
                 bool(exclude_seen),
                 out,
@@ -261,8 +270,8 @@ class STAN(SessionKNNBase):
             "prefix_weighting": kernels.SAME if self.lambda_spw is None else kernels.EXP,
             "lambda_spw": self.lambda_spw or 1.0,
             "similarity": kernels.COSINE,
-            "lambda_snh": 0.0 if self.lambda_snh is None else self.lambda_snh / 100 * max(len(index), 1),
-            "lambda_inh": self.lambda_inh or 0.0,
+            "lambda_snh": None if self.lambda_snh is None else self.lambda_snh / 100 * max(len(index), 1),
+            "lambda_inh": self.lambda_inh,
             "idf_weight": 0.0,
         }
 
