@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_evaluate import _cli, _diginetica_slice
 
 from item2vec.data.corpus import Corpus
+from item2vec.data.synthetic import SyntheticClickstream
 from item2vec.evaluation import NextItemTask, evaluate_models, make_model
 from item2vec.evaluation.models import SKNN, STAN, VSKNN, VSTAN, SequentialRules
 
@@ -224,3 +227,45 @@ def test_calibration_on_the_srgnn_test_files(dataset):
     for name, (hr, mrr) in CALIBRATION[dataset].items():
         assert abs(metrics[name]["HR@20"] - hr) < 0.01, (name, metrics[name])
         assert abs(metrics[name]["MRR@20"] - mrr) < 0.01, (name, metrics[name])
+
+
+# ---- through the CLI ---------------------------------------------------------------------------------
+
+
+def test_cli_evaluates_the_session_baselines_on_an_srgnn_slice_and_an_event_log(tmp_path):
+    names = ["pop", "sr", "sknn", "vsknn", "stan", "vstan"]
+    config = tmp_path / "models.json"  # the baselines alone: no item2vec fit
+    config.write_text(json.dumps({"models": [{"kind": name} for name in names]}))
+    train, test = _diginetica_slice(tmp_path, 3000, 500)
+    events = tmp_path / "events.csv"
+    SyntheticClickstream(n_users=600, n_items=200, n_groups=8, seed=5).events().write_csv(events)
+    runs = {
+        "srgnn": ["--train", str(train), "--test", str(test)],
+        "events": ["--events", str(events), "--event-col", "event_type", "--test-days", "5"],
+    }
+    for run, inputs in runs.items():
+        out = tmp_path / f"{run}.json"
+        result = _cli(
+            ["evaluate", *inputs, "--config", str(config), "--k", "20", "--no-track", "--json", str(out)], tmp_path
+        )
+        assert result.returncode == 0, result.stderr
+        figures = json.loads(out.read_text())
+        assert set(figures) == set(names)
+        for name in names[1:]:
+            assert figures[name]["HR@20"] > figures["pop"]["HR@20"], (run, name, figures)
+
+
+def test_cli_refuses_a_bad_session_baseline_option_before_fitting(tmp_path):
+    train, test = _diginetica_slice(tmp_path, 500, 50)
+    config = tmp_path / "best_models.json"
+    config.write_text(json.dumps({"models": [{"kind": "sr"}, {"kind": "vsknn", "params": {"weighting": "cubic"}}]}))
+    result = _cli(
+        ["evaluate", "--train", str(train), "--test", str(test), "--config", str(config), "--no-track"], tmp_path
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith("unknown vsknn weighting 'cubic'; choose from same, div, log, quadratic")
+    )
+    assert "Traceback" not in result.stderr and "fitted" not in result.stderr
