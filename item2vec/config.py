@@ -116,3 +116,7 @@ BASELINE_BATCH = 512
 SELECT = "NDCG@20"
 VALIDATION_FRACTION = 0.1
 VALIDATION_PAIRS = 10_000
+#: Tuning grids shared by the session-kNN baselines (sknn, vsknn, stan, vstan): the neighbours
+#: kept and the most recent candidate sessions sampled, the ranges session-rec tuned over.
+SESSION_KNN_K_GRID = (50, 100, 200, 500, 1000, 1500, 2000)
+SESSION_KNN_SAMPLE_GRID = (500, 1000, 2500, 5000, 10000)

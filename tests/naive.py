@@ -503,3 +503,107 @@ def sppmi(counts, negative, noise):
             if counts[w, c] > 0:
                 out[w, c] = max(0.0, math.log(counts[w, c] / (negative * totals[w] * noise[c])))
     return out
+
+
+# ---- session baselines (issue 19): session-rec's loops, one prefix at a time -------------------
+# Sessions are lists of catalogue ids in time order (index = time). Tie rules as the fast code
+# documents: among equally similar sessions the more recent is the neighbour; rule lists keep the
+# lower id among equally heavy targets.
+
+
+def sequential_rules(sessions, steps, weight, pruning):
+    """{b: {c: weight}}: each click c gains weight(d) for the click b d <= steps before it."""
+    rules = {}
+    for session in sessions:
+        for j, c in enumerate(session):
+            for d in range(1, min(steps, j) + 1):
+                targets = rules.setdefault(session[j - d], {})
+                targets[c] = targets.get(c, 0.0) + weight(d)
+    if pruning:
+        rules = {b: dict(sorted(t.items(), key=lambda kv: (-kv[1], kv[0]))[:pruning]) for b, t in rules.items()}
+    return rules
+
+
+def sequential_rules_scores(rules, prefix, push):
+    """The rules of the prefix's last item; with ``push`` an item clicked c times scores x (c + 1)."""
+    scores = dict(rules.get(prefix[-1], {})) if prefix else {}
+    if push:
+        scores = {i: s * (prefix.count(i) + 1) for i, s in scores.items()}
+    return scores
+
+
+def session_knn_scores(
+    sessions,
+    prefix,
+    *,
+    k,
+    sample_size,
+    prefix_weight=lambda i, length: 1.0,
+    similarity="cosine",
+    time_decay=None,
+    neighbour_decay=lambda t: 1.0,
+    position_decay=None,
+    item_factor=None,
+    push=False,
+):
+    """{item: score} of one prefix, session-rec's find_neighbors + score_items spelled out.
+
+    ``prefix_weight(i, L)``: weight of the item last clicked at position i (1-based) of L;
+    ``similarity``: vec | cosine | jaccard; ``time_decay(age)`` with age = len(sessions) - index;
+    ``neighbour_decay(t)``, t = distance from the end of the prefix's last click the neighbour
+    holds; ``position_decay(|pos(j) - pos*|)`` inside the neighbour; ``item_factor[j]`` multiplies."""
+    if not prefix:
+        return {}
+    length = len(prefix)
+    weights = {}
+    for i, item in enumerate(prefix, start=1):
+        weights[item] = prefix_weight(i, length)  # a repeated item keeps its last click's weight
+    distinct = list(dict.fromkeys(prefix))
+    relevant = {s for s, session in enumerate(sessions) if set(session) & set(distinct)}
+    sample = sorted(relevant, reverse=True)[:sample_size]
+    candidates = []
+    for s in sample:
+        items = set(sessions[s])
+        shared = 0.0
+        for item in distinct:
+            if item in items:
+                shared += weights[item]
+        if similarity == "vec":
+            sim = shared / len(distinct)
+        elif similarity == "cosine":
+            norm = 0.0
+            for item in distinct:
+                norm += weights[item] * weights[item]
+            sim = shared / (math.sqrt(norm) * math.sqrt(len(items)))
+        else:
+            common = len(items & set(distinct))
+            sim = common / (len(distinct) + len(items) - common)
+        if time_decay is not None:
+            sim *= time_decay(len(sessions) - s)
+        candidates.append((s, sim))
+    neighbours = sorted(candidates, key=lambda c: (-c[1], -c[0]))[:k]
+    scores = {}
+    for s, sim in neighbours:
+        session = sessions[s]
+        step = next(t for t, item in enumerate(reversed(prefix), start=1) if item in session)
+        last_position = {item: p for p, item in enumerate(session, start=1)}
+        star = max(p for p, item in enumerate(session, start=1) if item in weights)
+        for item, p in last_position.items():
+            term = sim * neighbour_decay(step)
+            if position_decay is not None:
+                term *= position_decay(abs(p - star))
+            scores[item] = scores.get(item, 0.0) + term
+    for item in scores:
+        scores[item] *= (item_factor[item] if item_factor is not None else 1.0) * (
+            prefix.count(item) + 1 if push else 1
+        )
+    return scores
+
+
+def item_idf(sessions, n_items):
+    """session-rec's idf: log(number of sessions / number of clicks of the item)."""
+    clicks = [0] * n_items
+    for session in sessions:
+        for item in session:
+            clicks[item] += 1
+    return [math.log(len(sessions) / c) if c else 0.0 for c in clicks]

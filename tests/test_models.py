@@ -8,7 +8,19 @@ import pytest
 
 from item2vec.data.corpus import Corpus
 from item2vec.evaluation import ModelSpec, NextItemTask, evaluate_models, make_model, parse_baselines
-from item2vec.evaluation.models import ALS, BPR, MODELS, Item2VecRecommender, ItemKNN, Popularity
+from item2vec.evaluation.models import (
+    ALS,
+    BPR,
+    MODELS,
+    SKNN,
+    STAN,
+    VSKNN,
+    VSTAN,
+    Item2VecRecommender,
+    ItemKNN,
+    Popularity,
+    SequentialRules,
+)
 from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.scoring import ScoringOptions, encode_sessions, recommend_top_k
 
@@ -44,6 +56,31 @@ class TestBPR(NextItemModelContract):
 class TestItem2Vec(NextItemModelContract):
     def make(self):
         return Item2VecRecommender(vector_size=16, epochs=3, min_count=1, workers=1, window=2)
+
+
+class TestSequentialRules(NextItemModelContract):
+    def make(self):
+        return SequentialRules(threads=1)
+
+
+class TestSKNN(NextItemModelContract):
+    def make(self):
+        return SKNN(threads=1)
+
+
+class TestVSKNN(NextItemModelContract):
+    def make(self):
+        return VSKNN(threads=1)
+
+
+class TestSTAN(NextItemModelContract):
+    def make(self):
+        return STAN(threads=1)
+
+
+class TestVSTAN(NextItemModelContract):
+    def make(self):
+        return VSTAN(threads=2)
 
 
 def test_every_registered_model_has_a_contract_class():

@@ -140,7 +140,10 @@ def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperat
 @session_options
 def evaluate(
     baselines: Annotated[
-        str, typer.Option(help="Comma-separated baselines: pop, itemknn, als, bpr.")
+        str,
+        typer.Option(
+            help="Comma-separated baselines: pop, itemknn, als, bpr, sr, sknn, vsknn, stan, vstan.",
+        ),
     ] = "pop,itemknn,als,bpr",
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
     scorer: Annotated[str, typer.Option(help=f"item2vec scorer: {', '.join(SCORERS)}.")] = config.SCORER,
@@ -231,7 +234,8 @@ def tune(
     models: Annotated[
         str,
         typer.Option(
-            help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr; pop has nothing to tune."
+            help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr, sr, sknn, vsknn, stan, "
+            "vstan; pop has nothing to tune."
         ),
     ] = "item2vec,itemknn,als,bpr,pop",
     trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,

@@ -10,8 +10,13 @@ from item2vec.evaluation.models.factorization import ALS, BPR
 from item2vec.evaluation.models.item2vec import Item2VecRecommender
 from item2vec.evaluation.models.itemknn import ItemKNN
 from item2vec.evaluation.models.popularity import Popularity
+from item2vec.evaluation.models.rules import SequentialRules
+from item2vec.evaluation.models.sessionknn import SKNN, STAN, VSKNN, VSTAN
 
-MODELS: dict[str, type[BaseModel]] = {cls.name: cls for cls in (Item2VecRecommender, Popularity, ItemKNN, ALS, BPR)}
+MODELS: dict[str, type[BaseModel]] = {
+    cls.name: cls
+    for cls in (Item2VecRecommender, Popularity, ItemKNN, ALS, BPR, SequentialRules, SKNN, VSKNN, STAN, VSTAN)
+}
 #: What ``--baselines`` accepts: every model but item2vec.
 BASELINES = tuple(name for name in MODELS if name != "item2vec")
 
@@ -48,4 +53,9 @@ __all__ = [
     "ItemKNN",
     "ALS",
     "BPR",
+    "SequentialRules",
+    "SKNN",
+    "VSKNN",
+    "STAN",
+    "VSTAN",
 ]

@@ -9,7 +9,10 @@ recommends ``k`` catalogue ids per prefix of a ``NextItemTask``, best first. Whe
 from __future__ import annotations
 
 import inspect
+import os
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -131,3 +134,38 @@ def popular_fill(recommended: np.ndarray, task: NextItemTask) -> np.ndarray:
     if empty.any():
         recommended[empty] = np.arange(recommended.shape[1], dtype=np.int32)  # catalogue ids are sorted by count
     return recommended
+
+
+def check_positive_int(model: str, name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{model} {name} must be a positive integer, got {value!r}")
+
+
+def check_choice(model: str, name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {model} {name} {value!r}; choose from {', '.join(map(str, choices))}")
+
+
+def check_threads(model: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{model} threads must be an integer >= 0 (0: one per core), got {value!r}")
+
+
+def check_positive_or_none(model: str, name: str, value) -> None:
+    """A decay constant: a positive number, or ``None`` to switch the factor off."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0):
+        raise ValueError(f"{model} {name} must be a positive number or None (off), got {value!r}")
+
+
+def rows_on_threads(fill: Callable[[int, int, np.ndarray], None], n_rows: int, k: int, threads: int) -> np.ndarray:
+    """An ``(n_rows, k)`` int32 array filled by ``fill(start, stop, out[start:stop])`` over
+    contiguous row ranges on ``threads`` threads (0: one per core); ``fill`` must release the GIL
+    (a ``nogil`` kernel) for the threads to run at once."""
+    out = np.empty((n_rows, k), dtype=np.int32)
+    workers = max(1, min(threads or os.cpu_count() or 1, n_rows))
+    bounds = np.linspace(0, n_rows, 4 * workers + 1).astype(np.int64) if n_rows else np.zeros(1, np.int64)
+    ranges = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(fill, a, b, out[a:b]) for a, b in ranges]:
+            future.result()
+    return out
