@@ -30,9 +30,10 @@ def main() -> None:
     parser.add_argument("--validation-pairs", type=int, default=5000, help="at most this many (0 = all)")
     parser.add_argument("--out", type=Path, default=Path("out/click_settings"))
     parser.add_argument("--plot", type=Path, default=None, help="draw the logged rows (HR@20 against fit seconds) here")
+    parser.add_argument("--seconds-per-epoch", type=float, default=None, help="--plot: time axis = epochs x this")
     args = parser.parse_args()
     if args.plot is not None:
-        plot(args.out / f"{args.dataset}.jsonl", args.plot)
+        plot(args.out / f"{args.dataset}.jsonl", args.plot, args.seconds_per_epoch)
         return
 
     from item2vec import config
@@ -69,41 +70,41 @@ def main() -> None:
             out.write(json.dumps(row) + "\n")
 
 
-def plot(log: Path, target: Path) -> None:
-    """Validation HR@20 and MRR@20 against fit seconds, one line per initialisation, each point one
-    fit (labelled by its epochs)."""
+def plot(log: Path, target: Path, seconds_per_epoch: float | None) -> None:
+    """Validation HR@20 and MRR@20 against fit time for the 200-dimension rows, one line per
+    (initialisation, alpha), each point one fit labelled by its epochs. With ``seconds_per_epoch``
+    (measured on a quiet machine) the time axis is epochs x that: fits logged on a loaded machine
+    are slower by the load, not by their settings."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r["settings"]["vector_size"] == 200]
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
-    for init in sorted({row["settings"].get("init", "random") for row in rows}):
-        mine = sorted((r for r in rows if r["settings"].get("init", "random") == init), key=lambda r: r["fit_seconds"])
+    for init, alpha in sorted({(r["settings"]["init"], r["settings"]["alpha"]) for r in rows}):
+        mine = sorted(
+            (r for r in rows if (r["settings"]["init"], r["settings"]["alpha"]) == (init, alpha)),
+            key=lambda r: r["settings"]["epochs"],
+        )
+        xs = [r["settings"]["epochs"] * seconds_per_epoch if seconds_per_epoch else r["fit_seconds"] for r in mine]
         for ax, metric in zip(axes, ("HR@20", "MRR@20")):
-            ax.plot(
-                [r["fit_seconds"] for r in mine],
-                [r[metric] for r in mine],
-                marker="o",
-                label=f"init={init}" + (" (today)" if init == "random" else ""),
-            )
-            for r in mine:
+            ax.plot(xs, [r[metric] for r in mine], marker="o", label=f"init {init}, alpha {alpha}")
+            for x, r in zip(xs, mine):
                 ax.annotate(
-                    f"{r['settings']['epochs']}",
-                    (r["fit_seconds"], r[metric]),
-                    fontsize=7,
-                    textcoords="offset points",
-                    xytext=(3, 3),
+                    str(r["settings"]["epochs"]), (x, r[metric]), fontsize=7, textcoords="offset points", xytext=(3, 3)
                 )
+    unit = f"epochs x {seconds_per_epoch:g} s, quiet" if seconds_per_epoch else "as logged"
     for ax, metric in zip(axes, ("HR@20", "MRR@20")):
         ax.set_xscale("log")
-        ax.set_xlabel("fit seconds (2 cores; log scale; labels: epochs)")
+        ax.set_xlabel(f"fit seconds ({unit}; labels: epochs)")
         ax.set_ylabel(f"validation {metric}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     figure.suptitle(
-        f"{rows[0]['dataset']}: validation quality against training time ({rows[0]['validation_pairs']:,} pairs)"
+        f"{rows[0]['dataset']}: validation quality against training time "
+        f"({rows[0]['validation_pairs']:,} validation pairs, 2 cores)"
     )
     figure.tight_layout()
     target.parent.mkdir(parents=True, exist_ok=True)

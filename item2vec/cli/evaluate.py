@@ -20,6 +20,7 @@ from item2vec.cli.app import app, fail, report_tracking, show_warning
 from item2vec.cli.options import hyperparameter_options, option_group
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.data.files import check_output
+from item2vec.evaluation.models import BASELINES
 from item2vec.scoring import SCORERS
 
 console = Console(width=None if sys.stdout.isatty() else 160)  # files and pipes get whole tables
@@ -144,19 +145,21 @@ def evaluate(
         typer.Option(
             help="Comma-separated baselines: pop, itemknn, als, bpr, sr, sknn, vsknn, stan, vstan.",
         ),
-    ] = "pop,itemknn,als,bpr",
+    ] = ",".join(BASELINES),
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    scorer: Annotated[str, typer.Option(help=f"item2vec scorer: {', '.join(SCORERS)}.")] = config.SCORER,
-    n_last: Annotated[int, typer.Option(help="Items of the prefix the scorers use (not 'last').")] = config.N_LAST,
+    scorer: Annotated[str, typer.Option(help=f"item2vec scorer: {', '.join(SCORERS)}.")] = config.CLICK_SCORING[
+        "scorer"
+    ],
+    n_last: Annotated[
+        int, typer.Option(help="Items of the prefix the scorers use (not 'last').")
+    ] = config.CLICK_SCORING["n_last"],
     decay: Annotated[
         float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")
-    ] = config.DECAY,
+    ] = config.CLICK_SCORING["decay"],
     temperature: Annotated[
         float | None,
-        typer.Option(
-            help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture)."
-        ),
-    ] = None,
+        typer.Option(help="Mixture scorers: how sharply weight falls with distance (none: the scorer's default)."),
+    ] = config.CLICK_SCORING["temperature"],
     exclude_seen: Annotated[
         bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")
     ] = config.EVALUATION_EXCLUDE_SEEN,
