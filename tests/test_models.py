@@ -25,7 +25,7 @@ from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.scoring import ScoringOptions, encode_sessions, recommend_top_k
 
 import naive
-from contracts import NextItemModelContract
+from contracts import TINY_SESSIONS, NextItemModelContract
 
 
 class TestPopularity(NextItemModelContract):
@@ -119,17 +119,7 @@ def test_every_learned_model_beats_popularity(fitted, data, name):
 
 def _tiny():
     """Repeat-free sessions over 8 items, and a few prefixes."""
-    sessions = [
-        ["a", "b", "c"],
-        ["b", "c", "d"],
-        ["a", "c"],
-        ["d", "e", "f"],
-        ["e", "f", "g"],
-        ["f", "g", "h"],
-        ["a", "b"],
-        ["g", "h", "a"],
-        ["c", "d", "e"],
-    ]
+    sessions = TINY_SESSIONS[:-1]  # the contract's sessions but the last, which repeats an item
     train = Corpus.from_sentences(sessions)
     prefixes = [["a"], ["b", "c"], ["e", "f", "g"], ["h", "a"], []]
     task = NextItemTask.from_pairs(prefixes, ["b", "d", "h", "c", "a"], train.vocab)
