@@ -469,3 +469,40 @@ def test_the_selected_metric_picks_the_variant_and_the_trial():
     sessions = Corpus.from_sentences([["a", "b", "a"]])
     with pytest.raises(ValueError, match="--select 'recall@20' must be HR, MRR or NDCG"):
         tune(sessions, NextItemTask.from_sessions(sessions, sessions.vocab), ["pop"], 1, select="recall@20")
+
+
+def test_cli_evaluate_reads_the_sessions_parquet_as_training_data(tmp_path):
+    """The Parquet `item2vec sessions` writes is training data for evaluate (no re-sessionising):
+    the same figures as the text file it was made from, and each model's scoring time reported."""
+    import polars as pl
+
+    train, test = _diginetica_slice(tmp_path, 3000, 400)
+    parquet = tmp_path / "sessions.parquet"
+    sessions = [line.split() for line in train.read_text().splitlines()]
+    pl.DataFrame({"session_id": range(len(sessions)), "items": sessions}).write_parquet(parquet)
+    figures = []
+    for source in (train, parquet):
+        out = tmp_path / f"{source.suffix}.json"
+        result = _cli(
+            [
+                "evaluate",
+                "--train",
+                str(source),
+                "--test",
+                str(test),
+                "--baselines",
+                "pop,itemknn,vsknn",
+                "--epochs",
+                "2",
+                "--workers",
+                "1",
+                "--no-track",
+                "--json",
+                str(out),
+            ],
+            tmp_path,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "scored vsknn on 400 pairs" in result.stderr
+        figures.append(json.loads(out.read_text()))
+    assert figures[0] == figures[1]

@@ -74,7 +74,9 @@ def demo(
         last_days=test_days,
     )
     train = split.train.corpus()
-    task = NextItemTask.from_sessions(split.test.corpus(), train.vocab, name=f"last {test_days:g} days")
+    task = NextItemTask.from_sessions(
+        split.test.corpus(), train.vocab, name=f"last {test_days:g} day{'' if test_days == 1 else 's'}"
+    )
     console.print(
         f"sessions (30-minute gap, temporal split): {len(train):,} training sessions, "
         f"{len(split.test):,} test sessions -> {len(task):,} (prefix, next item) pairs"

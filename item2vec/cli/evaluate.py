@@ -77,7 +77,7 @@ class Protocol:
                 split.test.corpus(),
                 corpus.vocab,
                 self.last_only,
-                name=f"{self.events.name} last {self.test_days:g} days",
+                name=f"{self.events.name} last {self.test_days:g} day{'' if self.test_days == 1 else 's'}",
             )
             return corpus, task
         corpus = read_training_sessions(self.train)
@@ -85,7 +85,11 @@ class Protocol:
 
     @property
     def test_name(self) -> str:
-        return str(self.test) if self.test is not None else f"last {self.test_days} days"
+        return (
+            str(self.test)
+            if self.test is not None
+            else f"last {self.test_days:g} day{'' if self.test_days == 1 else 's'}"
+        )
 
 
 #: Decorate a command taking ``protocol: Protocol`` with the data options.
@@ -93,12 +97,16 @@ protocol_options = option_group("protocol", _PROTOCOL_OPTIONS, _DATA, build=lamb
 
 
 def print_evaluation(evaluation, title: str) -> None:
+    """The comparison as a table that fits the terminal: coverage columns only where there is room
+    (every figure is in ``--json`` and the MLflow run)."""
+    metrics = ("HR", "MRR", "NDCG", "coverage")
+    if console.width < 40 + 40 * len(evaluation.ks):
+        metrics = ("HR", "MRR", "NDCG")
     table = Table(title=title)
-    table.add_column("model")
-    for k in evaluation.ks:
-        for metric in ("HR", "MRR", "NDCG", "coverage"):
-            table.add_column(f"{metric}@{k}", justify="right")
-    columns = [f"{metric}@{k}" for k in evaluation.ks for metric in ("HR", "MRR", "NDCG", "coverage")]
+    table.add_column("model", overflow="fold")
+    columns = [f"{metric}@{k}" for k in evaluation.ks for metric in metrics]
+    for column in columns:
+        table.add_column(column, justify="right", no_wrap=True)
     best = {c: max(values[c] for values in evaluation.metrics.values()) for c in columns}
     for name, values in evaluation.metrics.items():
         table.add_row(
@@ -111,6 +119,7 @@ def print_evaluation(evaluation, title: str) -> None:
         f"unseen in training ({evaluation.n_unseen_targets / evaluation.n_pairs:.2%}, counted as misses); "
         f"{evaluation.n_empty_prefixes:,} prefixes without a known item (popularity fallback). "
         f"HR@k = recall@k (one target per pair)."
+        + ("" if "coverage" in metrics else " Coverage@k: in the MLflow run and --json.")
     )
 
 

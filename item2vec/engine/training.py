@@ -187,6 +187,7 @@ class _ProgressBar:
     """A rich progress bar on stderr, updated from the main thread."""
 
     def __init__(self, total: int):
+        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._progress = Progress(
@@ -195,6 +196,7 @@ class _ProgressBar:
             TextColumn("{task.percentage:>3.0f}%"),
             TimeRemainingColumn(),
             TextColumn("{task.fields[status]}"),
+            console=Console(stderr=True),
             transient=False,
         )
         self._task = self._progress.add_task("training", total=total, status="")

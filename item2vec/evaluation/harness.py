@@ -110,9 +110,11 @@ def evaluate_models(
     task: NextItemTask,
     ks: Sequence[int] = config.KS,
     scoring: Mapping[str, dict] | None = None,
+    log: Callable[[str], object] | None = None,
 ) -> Evaluation:
     """Score every fitted model (``recommend(task, k, **options)``, see ``models``) on the
-    same pairs; ``scoring[name]`` holds that model's options (scorer, exclude_seen...)."""
+    same pairs; ``scoring[name]`` holds that model's options (scorer, exclude_seen...); ``log``
+    hears how long each took."""
     ks = tuple(ks)
     check_task(task, ks, len(task.catalogue))
     result = Evaluation(task.name, ks, len(task), task.n_unseen_targets, task.n_empty_prefixes)
@@ -120,6 +122,8 @@ def evaluate_models(
         started = time.perf_counter()
         recommended = model.recommend(task, max(ks), **(scoring or {}).get(name, {}))
         result.seconds[name] = time.perf_counter() - started
+        if log is not None:
+            log(f"scored {name} on {len(task):,} pairs in {result.seconds[name]:.1f}s")
         result.metrics[name] = ranking_metrics(recommended, task.targets, ks, len(task.catalogue))
         result.hit_rate_curves[name] = hit_rate_curve(recommended, task.targets)
     return result
@@ -151,7 +155,11 @@ def fit_and_evaluate(
         log(f"fitted {spec.kind} in {seconds:.1f}s")
         hooks.on_fit(spec.name, model, seconds)
     evaluation = evaluate_models(
-        {spec.name: fitted[spec.fit_key] for spec in specs}, task, ks, {spec.name: spec.scoring for spec in specs}
+        {spec.name: fitted[spec.fit_key] for spec in specs},
+        task,
+        ks,
+        {spec.name: spec.scoring for spec in specs},
+        log,
     )
     hooks.on_params({f"{spec.name}.scoring": json.dumps(spec.scoring, sort_keys=True) for spec in specs})
     hooks.on_evaluation(evaluation)

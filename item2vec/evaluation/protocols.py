@@ -13,8 +13,12 @@ from item2vec.evaluation.task import NextItemTask
 
 
 def read_training_sessions(path) -> Corpus:
-    """A sessions file (one session per line, item ids separated by spaces), refusing a
-    prefix/label file given by mistake."""
+    """A sessions file: one session per line (item ids separated by spaces), refusing a
+    prefix/label file given by mistake, or the sessions Parquet ``item2vec sessions`` writes."""
+    from item2vec.sessions.files import is_parquet, read_session_corpus
+
+    if is_parquet(path):
+        return read_session_corpus(path)
     first = next((line for line in read_lines(path) if line.strip()), None)
     if first is None:
         raise ValueError(f"{path}: the training file has no session")
