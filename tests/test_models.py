@@ -98,10 +98,8 @@ def data(synthetic):
 @pytest.fixture(scope="module")
 def fitted(data):
     train, _ = data
-    return {
-        cls().make().name: cls().make().fit(train)
-        for cls in (TestPopularity, TestItemKNN, TestALS, TestBPR, TestItem2Vec)
-    }
+    models = [cls().make() for cls in (TestPopularity, TestItemKNN, TestALS, TestBPR, TestItem2Vec)]
+    return {model.name: model.fit(train) for model in models}
 
 
 @pytest.mark.parametrize("name", ["itemknn", "als", "bpr", "item2vec"])

@@ -17,11 +17,17 @@ from rich.table import Table
 
 from item2vec import config
 from item2vec.cli.app import app, fail, report_tracking, show_warning
-from item2vec.cli.options import hyperparameter_options, option_group
+from item2vec.cli.options import (
+    DecayOption,
+    NLastOption,
+    ScorerOption,
+    TemperatureOption,
+    hyperparameter_options,
+    option_group,
+)
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.data.files import check_output
-from item2vec.evaluation.models import BASELINES
-from item2vec.scoring import SCORERS
+from item2vec.evaluation.models import BASELINES, MODELS
 
 console = Console(width=None if sys.stdout.isatty() else 160)  # files and pipes get whole tables
 err = Console(stderr=True)
@@ -152,23 +158,14 @@ def evaluate(
     baselines: Annotated[
         str,
         typer.Option(
-            help="Comma-separated baselines: pop, itemknn, als, bpr, sr, sknn, vsknn, stan, vstan.",
+            help=f"Comma-separated baselines: {', '.join(BASELINES)}.",
         ),
     ] = ",".join(BASELINES),
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    scorer: Annotated[str, typer.Option(help=f"item2vec scorer: {', '.join(SCORERS)}.")] = config.CLICK_SCORING[
-        "scorer"
-    ],
-    n_last: Annotated[
-        int, typer.Option(help="Items of the prefix the scorers use (not 'last').")
-    ] = config.CLICK_SCORING["n_last"],
-    decay: Annotated[
-        float, typer.Option(help="Weight ratio between consecutive prefix items (recency).")
-    ] = config.CLICK_SCORING["decay"],
-    temperature: Annotated[
-        float | None,
-        typer.Option(help="Mixture scorers: how sharply weight falls with distance (none: the scorer's default)."),
-    ] = config.CLICK_SCORING["temperature"],
+    scorer: ScorerOption = config.CLICK_SCORING["scorer"],
+    n_last: NLastOption = config.CLICK_SCORING["n_last"],
+    decay: DecayOption = config.CLICK_SCORING["decay"],
+    temperature: TemperatureOption = config.CLICK_SCORING["temperature"],
     exclude_seen: Annotated[
         bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")
     ] = config.EVALUATION_EXCLUDE_SEEN,
@@ -246,8 +243,7 @@ def tune(
     models: Annotated[
         str,
         typer.Option(
-            help="Models to tune (equal number of trials each): item2vec, itemknn, als, bpr, sr, sknn, vsknn, stan, "
-            "vstan; pop has nothing to tune."
+            help=f"Models to tune (equal number of trials each): {', '.join(MODELS)}; pop has nothing to tune."
         ),
     ] = "item2vec,itemknn,als,bpr,pop",
     trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,

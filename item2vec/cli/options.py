@@ -15,6 +15,21 @@ from typing import Annotated
 import typer
 
 from item2vec import config
+from item2vec.scoring import SCORERS
+
+#: The scoring options of every command that scores (``recommend``, ``evaluate``), declared once;
+#: each command states its own defaults (serving: ``config``'s; click evaluation: ``CLICK_SCORING``).
+ScorerOption = Annotated[str, typer.Option("--scorer", help=f"item2vec scorer: {', '.join(SCORERS)}.")]
+NLastOption = Annotated[int, typer.Option("--n-last", help="Recent items the scorers use (not 'last').")]
+DecayOption = Annotated[float, typer.Option("--decay", help="Weight ratio between consecutive recent items.")]
+TemperatureOption = Annotated[
+    float | None,
+    typer.Option(
+        "--temperature",
+        help="Mixture scorers: how sharply weight falls with distance (none: the scorer's default, "
+        f"{config.NEIGHBOURS_TEMPERATURE:g} for neighbours, {config.MIXTURE_TEMPERATURE:g} for mixture).",
+    ),
+]
 
 _PANEL = "Hyperparameters (gensim names; unset: the preset's value)"
 #: Help per preset-dependent hyperparameter, and the flags of the booleans.

@@ -13,9 +13,10 @@ from rich.table import Table
 
 from item2vec import config
 from item2vec.cli.app import app, fail
+from item2vec.cli.options import DecayOption, NLastOption, ScorerOption, TemperatureOption
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.data.files import check_output
-from item2vec.scoring import SCORERS, BatchStats, Recommender, ScoringOptions
+from item2vec.scoring import BatchStats, Recommender, ScoringOptions
 
 console = Console(stderr=True)
 
@@ -54,15 +55,10 @@ def recommend(
         str, typer.Option(help="--events: one list per user (their sessions joined in time order) or per session.")
     ] = "user",
     k: Annotated[int, typer.Option(help="Items per session.")] = config.K,
-    scorer: Annotated[str, typer.Option(help=f"One of {', '.join(SCORERS)}.")] = config.SCORER,
-    n_last: Annotated[int, typer.Option(help="Recent items the scorers use (not 'last').")] = config.N_LAST,
-    decay: Annotated[float, typer.Option(help="Weight ratio between consecutive recent items.")] = config.DECAY,
-    temperature: Annotated[
-        float | None,
-        typer.Option(
-            help="Mixture scorers: how sharply weight falls with distance (default: 0.1 for neighbours, 4 for mixture)."
-        ),
-    ] = None,
+    scorer: ScorerOption = config.SCORER,
+    n_last: NLastOption = config.N_LAST,
+    decay: DecayOption = config.DECAY,
+    temperature: TemperatureOption = None,
     keep_seen: Annotated[
         bool, typer.Option("--keep-seen", help="Allow items already in the session.")
     ] = not config.SERVING_EXCLUDE_SEEN,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from item2vec import config
+from item2vec.scoring.scorers import get_scorer
 
 
 def _positive_int(value) -> bool:
@@ -36,8 +37,6 @@ class ScoringOptions:
     exclude_seen: bool = config.SERVING_EXCLUDE_SEEN
 
     def __post_init__(self):
-        from item2vec.scoring.scorers import get_scorer
-
         scorer = get_scorer(self.scorer)  # raises on an unknown name
         if not _positive_int(self.k):
             raise ValueError(f"k must be a positive integer, got {self.k!r}")
