@@ -89,10 +89,20 @@ class Evaluation:
     n_empty_prefixes: int
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     hit_rate_curves: dict[str, np.ndarray] = field(default_factory=dict)  # HR@1..max k per model
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # scoring the task, per model
+    fit_seconds: dict[str, float] = field(default_factory=dict)  # per model, when this run fitted it
 
     def as_json(self) -> dict[str, dict[str, float]]:
-        return {name: dict(values) for name, values in self.metrics.items()}
+        """``{model: {metric: value, "fit_seconds": s, "score_seconds": s}}`` (``fit_seconds`` only
+        for models fitted in this run; rows sharing one fit report the same seconds)."""
+        return {
+            name: {
+                **values,
+                **({"fit_seconds": self.fit_seconds[name]} if name in self.fit_seconds else {}),
+                "score_seconds": self.seconds[name],
+            }
+            for name, values in self.metrics.items()
+        }
 
     def table(self):
         """Comparison table as a Polars DataFrame: one row per model, one column per metric."""
@@ -144,16 +154,17 @@ def fit_and_evaluate(
     check_task(task, ks, len(train.vocab))
     models = check_specs(specs)
     fitted: dict[str, NextItemModel] = {}
+    fit_seconds: dict[str, float] = {}
     for spec in specs:
         if spec.fit_key in fitted:
             continue
         model = models[spec.fit_key]
         started = time.perf_counter()
         model.fit(train)
-        seconds = time.perf_counter() - started
+        fit_seconds[spec.fit_key] = time.perf_counter() - started
         fitted[spec.fit_key] = model
-        log(f"fitted {spec.kind} in {seconds:.1f}s")
-        hooks.on_fit(spec.name, model, seconds)
+        log(f"fitted {spec.kind} in {fit_seconds[spec.fit_key]:.1f}s")
+        hooks.on_fit(spec.name, model, fit_seconds[spec.fit_key])
     evaluation = evaluate_models(
         {spec.name: fitted[spec.fit_key] for spec in specs},
         task,
@@ -161,6 +172,7 @@ def fit_and_evaluate(
         {spec.name: spec.scoring for spec in specs},
         log,
     )
+    evaluation.fit_seconds.update({spec.name: fit_seconds[spec.fit_key] for spec in specs})
     hooks.on_params({f"{spec.name}.scoring": json.dumps(spec.scoring, sort_keys=True) for spec in specs})
     hooks.on_evaluation(evaluation)
     return evaluation, fitted
