@@ -20,6 +20,7 @@ SG = True
 SHRINK_WINDOWS = True
 WHOLE_SENTENCE = False
 BOTH_CONTEXTS = False
+CONTEXT_SAMPLES = 0  # 0: every other item of the session is context (whole_sentence)
 WORKERS = None  # None: one worker per available core
 SEED = 1
 COMPUTE_LOSS = True
@@ -42,6 +43,7 @@ TEXT_PRESET = {
     "shrink_windows": SHRINK_WINDOWS,
     "whole_sentence": WHOLE_SENTENCE,
     "both_contexts": BOTH_CONTEXTS,
+    "context_samples": CONTEXT_SAMPLES,
     "init": "random",
 }
 #: The click-data settings (``Item2Vec(preset="clicks")``, trial 0 of ``item2vec tune``), chosen on

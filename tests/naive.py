@@ -66,6 +66,7 @@ def sgns_epoch(
     words_before,
     total_words,
     rng: SplitMix64,
+    context_samples=0,
 ):
     """One epoch of skip-gram or CBOW with negative sampling, one thread, float64, textbook order.
     Updates ``syn0``/``syn1`` in place; returns the summed logistic loss."""
@@ -90,6 +91,9 @@ def sgns_epoch(
             negatives = [
                 t for t in (alias_draw(neg_threshold, neg_alias, rng.next()) for _ in range(negative)) if t != centre
             ]
+            if sg and whole_sentence and 0 < context_samples < len(context):
+                # that many of the other items, drawn uniformly with replacement, after the negatives
+                context = [context[((rng.next() >> 32) * len(context)) >> 32] for _ in range(context_samples)]
             if sg:
                 for ctx in context:
                     grad, pair_loss = _predict(syn1, syn0[ctx].copy(), centre, negatives, step)

@@ -21,7 +21,9 @@ SENTENCES = [
 ]
 
 
-def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weights=None, epochs=2, min_count=1):
+def _train_both(
+    sg, shrink_windows=True, whole_sentence=False, sample=0.3, weights=None, epochs=2, min_count=1, context_samples=0
+):
     corpus = Corpus.from_sentences(SENTENCES)
     if weights is not None:
         corpus = Corpus(corpus.tokens, corpus.offsets, corpus.vocab, weights)
@@ -36,6 +38,7 @@ def _train_both(sg, shrink_windows=True, whole_sentence=False, sample=0.3, weigh
         window=2,
         shrink_windows=shrink_windows,
         whole_sentence=whole_sentence,
+        context_samples=context_samples,
         negative=3,
         alpha=0.05,
         min_alpha=0.001,
@@ -77,6 +80,18 @@ def test_kernel_matches_naive_reference(sg, window_mode):
     np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+
+
+@pytest.mark.parametrize("context_samples", [1, 3])
+def test_sampled_session_context_matches_naive_reference(context_samples):
+    syn0, syn1, ref0, ref1, loss, ref_loss = _train_both(
+        True, whole_sentence=True, sample=0.0, context_samples=context_samples
+    )
+    np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+    every_pair, *_ = _train_both(True, whole_sentence=True, sample=0.0)
+    assert not np.allclose(syn0, every_pair)  # long sessions did sample (a 7- and an 8-item one here)
 
 
 @pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
@@ -139,6 +154,7 @@ def test_a_failing_worker_thread_fails_training(monkeypatch):
             window=2,
             shrink_windows=True,
             whole_sentence=False,
+            context_samples=0,
             negative=2,
             alpha=0.025,
             min_alpha=0.0001,

@@ -56,6 +56,12 @@ _PRESET_OPTIONS = {
         "concatenated): what comes next and what belongs together.",
         ("--both-contexts/--no-both-contexts",),
     ),
+    "context_samples": (
+        int,
+        "Session context: train each item on this many random other items of its session per epoch, "
+        "not all of them (0 = all; skip-gram only).",
+        (),
+    ),
 }
 
 

@@ -85,6 +85,7 @@ def train_range(
     window,
     shrink_windows,
     whole_sentence,
+    context_samples,
     negative,
     alpha,
     min_alpha,
@@ -109,6 +110,9 @@ def train_range(
     sg: skip-gram (True) or CBOW. window: maximum distance of a context item.
     shrink_windows: draw each centre's window uniformly from 1..window, as word2vec does.
     whole_sentence: every other item of the sentence is context (ignores ``window``).
+    context_samples: with ``whole_sentence`` and skip-gram, a centre whose sentence holds more other
+    items than this trains on this many of them drawn uniformly (with replacement) instead of all:
+    the cost of a sentence grows linearly with its length, not quadratically (0: all).
     negative: noise items per positive example.
     alpha, min_alpha, words_before, total_words: the learning rate falls linearly from ``alpha``
     to ``min_alpha`` over ``total_words``; ``words_before`` were processed by all threads in
@@ -171,9 +175,16 @@ def train_range(
             step = lr * wbuf[pos] if has_weights else lr
             n_neg = _draw_negatives(centre, negative, neg_threshold, neg_alias, state, negatives)
             if sg:
-                for c in range(lo, hi):
-                    if c == pos:
-                        continue
+                others = hi - lo - 1
+                sampled = whole_sentence and 0 < context_samples < others
+                for i in range(context_samples if sampled else hi - lo):
+                    if sampled:
+                        c = below(high32(next_u64(state)), others)  # an index among the others
+                        c += 1 if c >= pos else 0
+                    else:
+                        c = lo + i
+                        if c == pos:
+                            continue
                     ctx = buf[c]
                     loss += _predict(syn1, syn0[ctx], centre, negatives, n_neg, step, grad, compute_loss)
                     examples += 1
