@@ -3,7 +3,8 @@
 A ``Corpus`` stores sentences (sessions, documents) as CSR arrays: ``tokens`` (int32 ids into the
 corpus' ``Vocab``) and ``offsets`` (int64, sentence ``i`` is ``tokens[offsets[i]:offsets[i+1]]``),
 plus optional per-token ``weights``. Nothing downstream ever holds sentences as Python lists, so a
-corpus of tens of millions of tokens costs four bytes a token.
+corpus of tens of millions of tokens costs four bytes a token; ``save``/``load`` keep it in a
+directory that training memory-maps (``corpus_files``), for corpora larger than memory.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from item2vec import config
-from item2vec.data.files import atomic_path
+from item2vec.data._repeats import count_repeats
 
 KINDS = ("text", "sessions")
 _CHUNK = 1 << 22  # tokens per step when counting or remapping, to bound temporary memory
@@ -131,8 +132,10 @@ class Corpus:
         if self.weights is not None:
             if len(self.weights) != len(self.tokens):
                 raise ValueError(f"{len(self.weights)} weights for {len(self.tokens)} tokens")
-            if not np.all(np.isfinite(self.weights)) or np.any(self.weights < 0):
-                raise ValueError("token weights must be finite and >= 0")
+            for start in range(0, len(self.weights), _CHUNK):  # chunks: the weights may be a memory map
+                chunk = self.weights[start : start + _CHUNK]
+                if not np.all(np.isfinite(chunk)) or np.any(chunk < 0):
+                    raise ValueError("token weights must be finite and >= 0")
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -152,14 +155,10 @@ class Corpus:
     def _from_owned_codes(cls, codes: np.ndarray, offsets, keys: Sequence, weights, max_sentence_length: int) -> Corpus:
         """``from_codes`` for an int32 array the caller gives up: remapped in place, in chunks,
         so that a corpus of N tokens never needs more than about 4N bytes."""
-        counts = np.zeros(len(keys), dtype=np.int64)
-        for start in range(0, len(codes), _CHUNK):
-            counts += np.bincount(codes[start : start + _CHUNK], minlength=len(keys))
-        vocab, old_to_new = Vocab.from_counts(keys, counts)
+        vocab, old_to_new = Vocab.from_counts(keys, count_codes(codes, len(keys)))
         n_used = int(np.count_nonzero(vocab.counts))
         vocab = Vocab(vocab.keys[:n_used], vocab.counts[:n_used])
-        for start in range(0, len(codes), _CHUNK):
-            codes[start : start + _CHUNK] = old_to_new[codes[start : start + _CHUNK]]
+        remap_codes(codes, old_to_new)
         offsets = split_long_sentences(drop_empty_sentences(np.asarray(offsets, dtype=np.int64)), max_sentence_length)
         w = None if weights is None else np.asarray(weights, dtype=np.float32)
         return cls(codes, offsets, vocab, w)
@@ -207,14 +206,28 @@ class Corpus:
 
     def repeat_share(self) -> float:
         """The share of tokens after a sentence's first that repeat an earlier token of the same
-        sentence: how often a session's next item is one it already holds (0 for no tokens)."""
+        sentence: how often a session's next item is one it already holds (0 for no tokens).
+        One pass over the tokens with a table of one entry per key: no memory grows with the corpus."""
         lengths = np.diff(self.offsets)
         followers = self.n_tokens - int((lengths > 0).sum())
         if followers == 0:
             return 0.0
-        owner = np.repeat(np.arange(len(self), dtype=np.int64), lengths)
-        distinct = len(np.unique(owner * len(self.vocab) + self.tokens))
-        return (self.n_tokens - distinct) / followers
+        return count_repeats(self.tokens, self.offsets, len(self.vocab)) / followers
+
+    def kept_lengths(self, keep: np.ndarray) -> np.ndarray:
+        """Per sentence, how many of its tokens ``t`` have ``keep[t]`` (a bool per vocabulary id),
+        computed a chunk of sentences at a time."""
+        out = np.empty(len(self), dtype=np.int64)
+        first = 0
+        while first < len(self):
+            start = self.offsets[first]
+            last = int(np.searchsorted(self.offsets, start + _CHUNK, side="right")) - 1
+            last = min(max(last, first + 1), len(self))
+            kept = np.concatenate(([0], np.cumsum(keep[self.tokens[start : self.offsets[last]]], dtype=np.int64)))
+            bounds = self.offsets[first : last + 1] - start
+            out[first:last] = kept[bounds[1:]] - kept[bounds[:-1]]
+            first = last
+        return out
 
     def sentence(self, i: int) -> list[str]:
         """Sentence ``i`` as keys (for inspection; training never calls this)."""
@@ -240,32 +253,33 @@ class Corpus:
     # ---- persistence --------------------------------------------------------------------------
 
     def save(self, path) -> None:
-        """Write an ``.npz`` (no pickle) atomically."""
-        path = Path(path)
-        arrays = dict(
-            tokens=self.tokens,
-            offsets=self.offsets,
-            counts=self.vocab.counts,
-            keys=np.array(self.vocab.keys, dtype=str),
-            kind=np.array(self.kind),
-        )
-        if self.weights is not None:
-            arrays["weights"] = self.weights
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+        """Write the corpus directory ``path`` atomically (format: ``item2vec.data.corpus_files``),
+        which ``load`` memory-maps."""
+        from item2vec.data import corpus_files
+
+        corpus_files.save(self, path)
 
     @classmethod
     def load(cls, path) -> Corpus:
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                vocab = Vocab(tuple(data["keys"].tolist()), data["counts"].astype(np.int64))
-                weights = data["weights"] if "weights" in data.files else None
-                kind = str(data["kind"]) if "kind" in data.files else "text"
-                return cls(data["tokens"].astype(np.int32), data["offsets"].astype(np.int64), vocab, weights, kind)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"corpus file not found: {path}") from None
-        except (OSError, KeyError, ValueError) as exc:
-            raise ValueError(f"{path}: not a valid item2vec corpus file ({exc})") from None
+        """Open a corpus directory written by ``save`` (or ``train --corpus-cache``) memory-mapped:
+        the tokens stay in the file and the page cache, not in the process' own memory."""
+        from item2vec.data import corpus_files
+
+        return corpus_files.load(path)
+
+
+def count_codes(codes: np.ndarray, n_keys: int) -> np.ndarray:
+    """Occurrences of each id in ``[0, n_keys)``, counted a chunk at a time (``codes`` may be a memory map)."""
+    counts = np.zeros(n_keys, dtype=np.int64)
+    for start in range(0, len(codes), _CHUNK):
+        counts += np.bincount(codes[start : start + _CHUNK], minlength=n_keys)
+    return counts
+
+
+def remap_codes(codes: np.ndarray, old_to_new: np.ndarray) -> None:
+    """``codes[:] = old_to_new[codes]`` in place, a chunk at a time (``codes`` may be a memory map)."""
+    for start in range(0, len(codes), _CHUNK):
+        codes[start : start + _CHUNK] = old_to_new[codes[start : start + _CHUNK]]
 
 
 def drop_empty_sentences(offsets: np.ndarray) -> np.ndarray:
