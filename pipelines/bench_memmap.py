@@ -91,24 +91,42 @@ def speed(tokens: int, vocab: int, line: int, directory: Path, rounds: int, work
     for _ in range(rounds):
         for name in ("in-memory", "memory-mapped"):
             if name == "in-memory":
-                corpus = Corpus(np.array(mapped.tokens), np.array(mapped.offsets), Vocab(mapped.vocab.keys, mapped.vocab.counts))
+                corpus = Corpus(
+                    np.array(mapped.tokens), np.array(mapped.offsets), Vocab(mapped.vocab.keys, mapped.vocab.counts)
+                )
             else:
                 corpus = mapped
             load = os.getloadavg()[0]
             model = Item2Vec(**params).fit(corpus)
             entry = model.training_log_[-1]
-            results.append({"path": name, "words_per_second": round(entry["words_per_second"]),
-                            "seconds": round(entry["seconds"], 1), "load": round(load, 2)})
+            results.append(
+                {
+                    "path": name,
+                    "words_per_second": round(entry["words_per_second"]),
+                    "seconds": round(entry["seconds"], 1),
+                    "load": round(load, 2),
+                }
+            )
             print(json.dumps(results[-1]), flush=True)
             del corpus, model
-    best = {name: max(r["words_per_second"] for r in results if r["path"] == name) for name in ("in-memory", "memory-mapped")}
-    print(json.dumps({"tokens": mapped.n_tokens, "best_words_per_second": best,
-                      "memmap_over_memory": round(best["memory-mapped"] / best["in-memory"], 3)}))
+    best = {
+        name: max(r["words_per_second"] for r in results if r["path"] == name)
+        for name in ("in-memory", "memory-mapped")
+    }
+    print(
+        json.dumps(
+            {
+                "tokens": mapped.n_tokens,
+                "best_words_per_second": best,
+                "memmap_over_memory": round(best["memory-mapped"] / best["in-memory"], 3),
+            }
+        )
+    )
 
 
 def write_corpus(directory: Path, tokens: int, vocab: int, line: int, seed: int) -> None:
     """A Zipf corpus straight to a corpus directory, chunk by chunk (never whole in memory)."""
-    from item2vec.data.corpus_files import CorpusWriter
+    from item2vec.data.corpus import CorpusWriter
 
     rng = np.random.default_rng(seed)
     keys = [f"w{i}" for i in range(vocab)]

@@ -64,11 +64,24 @@ def train_partition(part, shared, vectors, epoch: int):
     start = alpha - (alpha - min_alpha) * epoch / epochs
     end = alpha - (alpha - min_alpha) * (epoch + 1) / epochs
     out = []
-    for (size, whole_sentence, seed), (syn0, syn1) in zip(contexts(p), vectors):
+    for (_, whole_sentence, seed), (syn0, syn1) in zip(contexts(p), vectors):
         new0, new1 = syn0.copy(), syn1.copy()
-        run(new0, new1, corpus, training, sg=bool(p["sg"]), window=int(p["window"]),
-            shrink_windows=bool(p["shrink_windows"]), whole_sentence=whole_sentence, negative=int(p["negative"]),
-            alpha=start, min_alpha=end, epochs=1, seed=seed * 100_003 + epoch * 101 + index, compute_loss=False)
+        run(
+            new0,
+            new1,
+            corpus,
+            training,
+            sg=bool(p["sg"]),
+            window=int(p["window"]),
+            shrink_windows=bool(p["shrink_windows"]),
+            whole_sentence=whole_sentence,
+            negative=int(p["negative"]),
+            alpha=start,
+            min_alpha=end,
+            epochs=1,
+            seed=seed * 100_003 + epoch * 101 + index,
+            compute_loss=False,
+        )
         d0, d1 = new0 - syn0, new1 - syn1
         rows = np.flatnonzero((d0 != 0).any(axis=1) | (d1 != 0).any(axis=1)).astype(np.int32)
         out.append((rows, d0[rows], d1[rows]))
@@ -77,7 +90,11 @@ def train_partition(part, shared, vectors, epoch: int):
 
 def spark_fit(train, p: dict, partitions: int, merge: str, seed: int, log):
     """Data-parallel training on local Spark; returns ``(list of (syn0, syn1) per context, epoch seconds)``."""
+    import sys
+
     from pyspark.sql import SparkSession
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the executors run this venv's item2vec
 
     spark = (
         SparkSession.builder.master(f"local[{partitions}]")
@@ -85,6 +102,7 @@ def spark_fit(train, p: dict, partitions: int, merge: str, seed: int, log):
         .config("spark.driver.memory", "3g")
         .config("spark.driver.maxResultSize", "2g")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.executorEnv.OPENBLAS_NUM_THREADS", "1")
         .getOrCreate()
     )
@@ -108,7 +126,9 @@ def spark_fit(train, p: dict, partitions: int, merge: str, seed: int, log):
         for epoch in range(p["epochs"]):
             started = time.perf_counter()
             current = sc.broadcast(vectors)
-            results = rdd.map(lambda part, e=epoch: train_partition(part, shared.value, current.value, e)).collect()
+            results = rdd.map(
+                lambda part, e=epoch, v=current: train_partition(part, shared.value, v.value, e)
+            ).collect()
             merged = []
             for c, (syn0, syn1) in enumerate(vectors):
                 sum0, sum1 = np.zeros_like(syn0), np.zeros_like(syn1)
@@ -165,8 +185,11 @@ def main() -> None:
     validation = NextItemTask.from_sessions(held_out, train.vocab, name="validation").subsample(args.validation_pairs)
     p = {**Item2Vec(preset="clicks", epochs=args.epochs, workers=2).resolve("sessions")[1]}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"diginetica: {len(train):,} sessions, {train.n_tokens:,} tokens, {len(train.vocab):,} items, "
-          f"{len(validation):,} validation pairs; {args.epochs} epochs; load {os.getloadavg()}", flush=True)
+    print(
+        f"diginetica: {len(train):,} sessions, {train.n_tokens:,} tokens, {len(train.vocab):,} items, "
+        f"{len(validation):,} validation pairs; {args.epochs} epochs; load {os.getloadavg()}",
+        flush=True,
+    )
 
     def score(model) -> dict:
         recommender = Item2VecRecommender(preset="clicks").wrap(model, train)
@@ -185,17 +208,25 @@ def main() -> None:
         started = time.perf_counter()
         model = Item2Vec(preset="clicks", epochs=args.epochs, workers=2).fit(train)
         seconds = time.perf_counter() - started
-        record({"trainer": "single machine (2 threads)", **score(model), "seconds_per_epoch": round(seconds / args.epochs, 2)})
+        record(
+            {
+                "trainer": "single machine (2 threads)",
+                **score(model),
+                "seconds_per_epoch": round(seconds / args.epochs, 2),
+            }
+        )
     for partitions in args.partitions:
         started = time.perf_counter()
         vectors, epoch_seconds = spark_fit(train, p, partitions, args.merge, seed=0, log=print)
-        record({
-            "trainer": f"spark local[{partitions}], {partitions} partitions, merge {args.merge}",
-            **score(as_model(vectors, train, p)),
-            "seconds_per_epoch": round(float(np.median(epoch_seconds)), 2),
-            "first_epoch_seconds": round(epoch_seconds[0], 2),
-            "total_seconds": round(time.perf_counter() - started, 1),
-        })
+        record(
+            {
+                "trainer": f"spark local[{partitions}], {partitions} partitions, merge {args.merge}",
+                **score(as_model(vectors, train, p)),
+                "seconds_per_epoch": round(float(np.median(epoch_seconds)), 2),
+                "first_epoch_seconds": round(epoch_seconds[0], 2),
+                "total_seconds": round(time.perf_counter() - started, 1),
+            }
+        )
 
 
 if __name__ == "__main__":

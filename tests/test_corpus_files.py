@@ -9,8 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from item2vec.data.corpus import Corpus, Vocab
-from item2vec.data.corpus_files import CorpusWriter
+from item2vec.data.corpus import Corpus, CorpusWriter, Vocab
 from item2vec.model import Item2Vec
 from tests import naive
 from tests.test_hardening import SMALL, cli, refused
@@ -113,7 +112,14 @@ def damage(directory, how: str) -> str:
     raise AssertionError(how)
 
 
-HOW = ["truncated tokens", "no manifest", "foreign manifest", "newer version", "keys missing", "offsets past the tokens"]
+HOW = [
+    "truncated tokens",
+    "no manifest",
+    "foreign manifest",
+    "newer version",
+    "keys missing",
+    "offsets past the tokens",
+]
 
 
 @pytest.mark.parametrize("how", HOW)
@@ -145,7 +151,9 @@ def test_empty_vocab_directory_round_trips(tmp_path):
 def test_cli_corpus_cache_then_corpus(tmp_path, capsys):
     text = tmp_path / "t.txt"
     text.write_text("\n".join(" ".join(s) for s in random_sentences(3) if s) + "\n")
-    code, _, err = cli(capsys, "train", "--text", text, "--out", tmp_path / "m1", "--corpus-cache", tmp_path / "cc", *SMALL)
+    code, _, err = cli(
+        capsys, "train", "--text", text, "--out", tmp_path / "m1", "--corpus-cache", tmp_path / "cc", *SMALL
+    )
     assert code == 0, err
     assert_same_corpus(Corpus.load(tmp_path / "cc"), Corpus.from_file(text))
     code, _, err = cli(capsys, "train", "--corpus", tmp_path / "cc", "--out", tmp_path / "m2", *SMALL)
@@ -162,11 +170,29 @@ def test_cli_refuses_bad_corpus_directories(tmp_path, capsys):
     damage(tmp_path / "c", "truncated tokens")
     refused(capsys, tmp_path, "tokens.i32", "train", "--corpus", tmp_path / "c", "--out", tmp_path / "m", *SMALL)
     refused(
-        capsys, tmp_path, "leave out --corpus-cache",
-        "train", "--corpus", tmp_path / "c", "--corpus-cache", tmp_path / "d", "--out", tmp_path / "m", *SMALL,
+        capsys,
+        tmp_path,
+        "leave out --corpus-cache",
+        "train",
+        "--corpus",
+        tmp_path / "c",
+        "--corpus-cache",
+        tmp_path / "d",
+        "--out",
+        tmp_path / "m",
+        *SMALL,
     )
     (tmp_path / "empty.txt").write_text("\n\n")
     refused(
-        capsys, tmp_path, "empty.txt",
-        "train", "--text", tmp_path / "empty.txt", "--corpus-cache", tmp_path / "d", "--out", tmp_path / "m", *SMALL,
+        capsys,
+        tmp_path,
+        "empty.txt",
+        "train",
+        "--text",
+        tmp_path / "empty.txt",
+        "--corpus-cache",
+        tmp_path / "d",
+        "--out",
+        tmp_path / "m",
+        *SMALL,
     )

@@ -19,8 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from item2vec.data.corpus import Corpus, read_lines
-from item2vec.data.corpus_files import CorpusWriter
+from item2vec.data.corpus import Corpus, CorpusWriter, read_lines
 
 #: The list column used when a Parquet file has several (``item2vec sessions`` also writes ``weights``).
 ITEMS_COLUMN = "items"

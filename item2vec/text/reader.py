@@ -31,8 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from item2vec import config
-from item2vec.data.corpus import Corpus
-from item2vec.data.corpus_files import CorpusWriter
+from item2vec.data.corpus import Corpus, CorpusWriter
 from item2vec.data.files import atomic_path
 
 #: Bytes read per block; big enough that per-block work is negligible, small enough to stream.
