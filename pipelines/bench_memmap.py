@@ -7,8 +7,10 @@ Three steps, each its own subcommand (run the timed ones under the bench lock):
     python pipelines/bench_memmap.py make-text /tmp/c60m.txt --tokens 60000000
     # peak RssAnon of a whole `item2vec train` (polled every 10 ms), with or without --corpus-cache
     python pipelines/bench_memmap.py rss -- item2vec train --text /tmp/c60m.txt --out /tmp/m --epochs 1
-    # one epoch on the same corpus, in memory then memory-mapped (alternating, --rounds times)
-    python pipelines/bench_memmap.py speed --tokens 200000000 --dir /tmp/c200m
+    # a corpus directory of Zipf ids (never whole in memory), then one epoch on it in memory and
+    # memory-mapped, alternating, --rounds times
+    python pipelines/bench_memmap.py make-corpus /tmp/c100m --tokens 100000000
+    python pipelines/bench_memmap.py speed --dir /tmp/c100m
 
 RssAnon is the process's anonymous memory (heap, numpy arrays, the model): the pages of a
 memory-mapped file are not in it, they are page cache the kernel can drop and re-read.
@@ -77,13 +79,13 @@ def rss(command: list[str]) -> None:
     print(json.dumps(report))
 
 
-def speed(tokens: int, vocab: int, line: int, directory: Path, rounds: int, workers: int, seed: int) -> None:
-    """One epoch (text preset, dim 100) on a corpus in memory and the same corpus memory-mapped."""
+def speed(directory: Path, rounds: int, workers: int, seed: int) -> None:
+    """One epoch (text preset, dim 100) on a corpus in memory and the same corpus memory-mapped
+    (its pages warm in the page cache after the first round: the case of a machine whose
+    memory holds the file but not a process that copies it)."""
     from item2vec.data.corpus import Corpus, Vocab
     from item2vec.model import Item2Vec
 
-    if not (directory / "corpus.json").exists():
-        write_corpus(directory, tokens, vocab, line, seed)
     mapped = Corpus.load(directory)
     params = dict(vector_size=100, epochs=1, workers=workers, seed=seed, compute_loss=False, preset="text")
     Item2Vec(**params).fit(Corpus.from_sentences([["a", "b"], ["b", "a"]]))  # compile the kernels first
@@ -134,7 +136,8 @@ def write_corpus(directory: Path, tokens: int, vocab: int, line: int, seed: int)
         per_chunk = CHUNK // line * line
         for start in range(0, tokens, per_chunk):
             ids = zipf_ids(rng, min(per_chunk, tokens - start), vocab)
-            writer.add_codes(ids, np.full(-(-len(ids) // line), line, dtype=np.int64)[: len(ids) // line])
+            lengths = np.full(len(ids) // line, line, dtype=np.int64)
+            writer.add_codes(ids, np.append(lengths, len(ids) % line))  # a last short line, if any
 
 
 def main() -> None:
@@ -142,11 +145,15 @@ def main() -> None:
     sub = parser.add_subparsers(dest="step", required=True)
     text = sub.add_parser("make-text")
     text.add_argument("path", type=Path)
-    for p in (text, speed_parser := sub.add_parser("speed")):
+    corpus = sub.add_parser("make-corpus")
+    corpus.add_argument("dir", type=Path)
+    speed_parser = sub.add_parser("speed")
+    for p in (text, corpus, speed_parser):
+        p.add_argument("--seed", type=int, default=1)
+    for p in (text, corpus):
         p.add_argument("--tokens", type=int, default=60_000_000)
         p.add_argument("--vocab", type=int, default=100_000)
         p.add_argument("--line", type=int, default=20)
-        p.add_argument("--seed", type=int, default=1)
     speed_parser.add_argument("--dir", type=Path, required=True)
     speed_parser.add_argument("--rounds", type=int, default=2)
     speed_parser.add_argument("--workers", type=int, default=2)
@@ -155,10 +162,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.step == "make-text":
         make_text(args.path, args.tokens, args.vocab, args.line, args.seed)
+    elif args.step == "make-corpus":
+        write_corpus(args.dir, args.tokens, args.vocab, args.line, args.seed)
     elif args.step == "rss":
         rss([c for c in args.command if c != "--"] or sys.exit("give a command after --"))
     else:
-        speed(args.tokens, args.vocab, args.line, args.dir, args.rounds, args.workers, args.seed)
+        speed(args.dir, args.rounds, args.workers, args.seed)
 
 
 if __name__ == "__main__":

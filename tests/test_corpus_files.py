@@ -196,3 +196,17 @@ def test_cli_refuses_bad_corpus_directories(tmp_path, capsys):
         tmp_path / "m",
         *SMALL,
     )
+
+
+def test_session_files_stream_to_the_same_corpus(tmp_path):
+    from item2vec.sessions.files import read_session_corpus
+
+    sessions = tmp_path / "s.txt"
+    sessions.write_text("\n".join(" ".join(s) for s in random_sentences(5)) + "\n")
+    mapped = read_session_corpus(sessions, cache=tmp_path / "c")
+    assert isinstance(mapped.tokens, np.memmap)
+    assert_same_corpus(mapped, read_session_corpus(sessions))
+    (tmp_path / "blank.txt").write_text("\n\n")
+    with pytest.raises(ValueError, match="no session has any item"):
+        read_session_corpus(tmp_path / "blank.txt", cache=tmp_path / "d")
+    assert not (tmp_path / "d").exists()
