@@ -222,8 +222,9 @@ class Corpus:
         computed a chunk of sentences at a time."""
         out = np.empty(len(self), dtype=np.int64)
         for first, last in sentence_chunks(self.offsets):
-            start = self.offsets[first]
-            kept = np.concatenate(([0], np.cumsum(keep[self.tokens[start : self.offsets[last]]], dtype=np.int64)))
+            start, end = self.offsets[first], self.offsets[last]
+            kept = np.zeros(end - start + 1, dtype=np.int64)
+            np.cumsum(keep[self.tokens[start:end]], out=kept[1:])
             bounds = self.offsets[first : last + 1] - start
             out[first:last] = kept[bounds[1:]] - kept[bounds[:-1]]
         return out
