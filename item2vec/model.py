@@ -477,9 +477,7 @@ def _bytes(n: float) -> str:
 
 def _check_pairs(corpus: Corpus, remap: np.ndarray) -> None:
     """Refuse a corpus where no sentence keeps two items after pruning: nothing to predict."""
-    kept = np.concatenate([[0], np.cumsum(remap[corpus.tokens] >= 0)])
-    per_sentence = kept[corpus.offsets[1:]] - kept[corpus.offsets[:-1]]
-    if not (per_sentence >= 2).any():
+    if not (corpus.kept_lengths(remap >= 0) >= 2).any():
         raise ValueError(
             "no session has two items left after min_count pruning, so there is no (item, context) pair to "
             "learn from; give sessions of two or more items or lower min_count"

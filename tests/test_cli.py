@@ -80,7 +80,10 @@ def test_train_on_sessions_takes_the_click_preset(tmp_path, sessions_file, synth
         (["--text", "{sessions}", "--window", "0"], "window must be an integer >= 1"),
         (["--text", "{sessions}", "--min-count", "100000"], "min_count=100000 removed every item"),
         ([], "--text"),
-        (["--text", "{sessions}", "--sessions", "{sessions}"], "one of --text FILE, --events FILE or --sessions FILE"),
+        (
+            ["--text", "{sessions}", "--sessions", "{sessions}"],
+            "one of --text FILE, --events FILE, --sessions FILE or --corpus DIR",
+        ),
     ],
 )
 def test_train_errors_are_one_line(tmp_path, sessions_file, args, message):

@@ -80,17 +80,6 @@ def test_repeat_share_of_sentences_without_followers_is_zero():
     assert Corpus.from_sentences([["a", "b", "a", "a"]]).repeat_share() == pytest.approx(2 / 3)
 
 
-def test_save_load_roundtrip(tmp_path):
-    corpus = Corpus.from_sentences([["é", "b"], ["b", "c", "é"]])
-    corpus = Corpus(corpus.tokens, corpus.offsets, corpus.vocab, np.arange(5, dtype=np.float32))
-    corpus.save(tmp_path / "c.npz")
-    loaded = Corpus.load(tmp_path / "c.npz")
-    assert list(loaded) == list(corpus) and loaded.weights.tolist() == list(range(5))
-    (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="bad.npz"):
-        Corpus.load(tmp_path / "bad.npz")
-
-
 def test_bad_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.txt"):
         Corpus.from_file(tmp_path / "nope.txt")

@@ -29,10 +29,16 @@ Tokenize = Annotated[
 
 
 def read_text(
-    path: Path, tokenize: str, phrase_passes: int = 0, threshold: float = ph.THRESHOLD, min_count: int = ph.MIN_COUNT
+    path: Path,
+    tokenize: str,
+    phrase_passes: int = 0,
+    threshold: float = ph.THRESHOLD,
+    min_count: int = ph.MIN_COUNT,
+    cache: Path | None = None,
 ):
-    """Read and tokenise a text file, join phrases, report what was read; returns the corpus."""
-    corpus = tx.read_corpus(path, tokenize)
+    """Read and tokenise a text file, join phrases, report what was read; returns the corpus
+    (memory-mapped from the corpus directory ``cache`` when given)."""
+    corpus = tx.read_corpus(path, tokenize, cache=cache)
     console.print(f"read {path}: {len(corpus):,} sentences, {corpus.n_tokens:,} tokens, {len(corpus.vocab):,} distinct")
     if phrase_passes:
         corpus = ph.find_phrases(corpus, phrase_passes, threshold, min_count)
@@ -41,6 +47,9 @@ def read_text(
             f"after {phrase_passes} phrase pass(es): {corpus.n_tokens:,} tokens, "
             f"{len(corpus.vocab):,} distinct, {n_phrases:,} of them containing '{ph.DELIMITER}'"
         )
+        if cache is not None:  # the phrase pass works in memory; training reads its result from disk again
+            corpus.save(cache)
+            corpus = type(corpus).load(cache)
     return corpus
 
 

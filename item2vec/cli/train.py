@@ -43,6 +43,20 @@ def train(
             "`item2vec sessions` writes."
         ),
     ] = None,
+    corpus_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--corpus", help="Corpus directory written by --corpus-cache (or Corpus.save), memory-mapped for training."
+        ),
+    ] = None,
+    corpus_cache: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the corpus to this directory as it is read (int32 ids, see README) and train from it "
+            "memory-mapped: memory holds the model, not the corpus. For corpora larger than memory; "
+            "reuse it with --corpus DIR."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     track: Annotated[
         bool, typer.Option("--track/--no-track", help="Record the run in MLflow (parameters, loss curve, model).")
@@ -57,18 +71,26 @@ def train(
     from item2vec.integrations.tracking import Tracker
     from item2vec.model import Item2Vec
 
-    if sum(source is not None for source in (text, events, sessions)) != 1:
-        fail("give the training data with one of --text FILE, --events FILE or --sessions FILE")
+    if sum(source is not None for source in (text, events, sessions, corpus_dir)) != 1:
+        fail("give the training data with one of --text FILE, --events FILE, --sessions FILE or --corpus DIR")
+    if corpus_cache is not None and corpus_dir is not None:
+        fail("--corpus DIR is already a corpus directory: leave out --corpus-cache")
     check_output(out, "--out", directory=True)
+    if corpus_cache is not None:
+        check_output(corpus_cache, "--corpus-cache", directory=True)
     model = Item2Vec(**hyper)
     model._validate_params("text" if text is not None else "sessions")  # bad options fail before any reading
     warnings.showwarning = show_warning
     if text is not None:
-        corpus = read_text(text, tokenize, phrases)
+        corpus = read_text(text, tokenize, phrases, cache=corpus_cache)
     elif sessions is not None:
         from item2vec.sessions.files import read_session_corpus
 
-        corpus = read_session_corpus(sessions)
+        corpus = read_session_corpus(sessions, cache=corpus_cache)
+    elif corpus_dir is not None:
+        from item2vec.data.corpus import Corpus
+
+        corpus = Corpus.load(corpus_dir)
     else:
         from item2vec.sessions import sessionize
 
@@ -76,11 +98,14 @@ def train(
         for line in log.summary.lines():
             console.print(line)
         corpus = log.corpus()
+        if corpus_cache is not None:  # sessionising holds the log anyway; training then holds only the model
+            corpus.save(corpus_cache)
+            corpus = type(corpus).load(corpus_cache)
     preset, params = model.resolve(corpus.kind)
     console.print(f"preset {preset}: " + ", ".join(f"{k} {v}" for k, v in params.items() if k in PRESET_KEYS))
     tracker = Tracker(experiment, enabled=track)
-    with tracker.run(f"train {text or events or sessions}", tags={"command": "train"}):
-        tracker.log_params({**params, "preset": preset, "data": text or events or sessions})
+    with tracker.run(f"train {text or events or sessions or corpus_dir}", tags={"command": "train"}):
+        tracker.log_params({**params, "preset": preset, "data": text or events or sessions or corpus_dir})
         model.fit(corpus, progress=progress)
         model.save(out)
         tracker.log_training_log(model.training_log_)

@@ -3,7 +3,8 @@
 A ``Corpus`` stores sentences (sessions, documents) as CSR arrays: ``tokens`` (int32 ids into the
 corpus' ``Vocab``) and ``offsets`` (int64, sentence ``i`` is ``tokens[offsets[i]:offsets[i+1]]``),
 plus optional per-token ``weights``. Nothing downstream ever holds sentences as Python lists, so a
-corpus of tens of millions of tokens costs four bytes a token.
+corpus of tens of millions of tokens costs four bytes a token; ``save``/``load`` keep it in a
+directory that training memory-maps (``corpus_files``), for corpora larger than memory.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import itertools
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from item2vec import config
-from item2vec.data.files import atomic_path
+from item2vec.data import corpus_files
 
 KINDS = ("text", "sessions")
 _CHUNK = 1 << 22  # tokens per step when counting or remapping, to bound temporary memory
@@ -131,8 +133,10 @@ class Corpus:
         if self.weights is not None:
             if len(self.weights) != len(self.tokens):
                 raise ValueError(f"{len(self.weights)} weights for {len(self.tokens)} tokens")
-            if not np.all(np.isfinite(self.weights)) or np.any(self.weights < 0):
-                raise ValueError("token weights must be finite and >= 0")
+            for start in range(0, len(self.weights), _CHUNK):  # chunks: the weights may be a memory map
+                chunk = self.weights[start : start + _CHUNK]
+                if not np.all(np.isfinite(chunk)) or np.any(chunk < 0):
+                    raise ValueError("token weights must be finite and >= 0")
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -152,14 +156,10 @@ class Corpus:
     def _from_owned_codes(cls, codes: np.ndarray, offsets, keys: Sequence, weights, max_sentence_length: int) -> Corpus:
         """``from_codes`` for an int32 array the caller gives up: remapped in place, in chunks,
         so that a corpus of N tokens never needs more than about 4N bytes."""
-        counts = np.zeros(len(keys), dtype=np.int64)
-        for start in range(0, len(codes), _CHUNK):
-            counts += np.bincount(codes[start : start + _CHUNK], minlength=len(keys))
-        vocab, old_to_new = Vocab.from_counts(keys, counts)
+        vocab, old_to_new = Vocab.from_counts(keys, count_codes(codes, len(keys)))
         n_used = int(np.count_nonzero(vocab.counts))
         vocab = Vocab(vocab.keys[:n_used], vocab.counts[:n_used])
-        for start in range(0, len(codes), _CHUNK):
-            codes[start : start + _CHUNK] = old_to_new[codes[start : start + _CHUNK]]
+        remap_codes(codes, old_to_new)
         offsets = split_long_sentences(drop_empty_sentences(np.asarray(offsets, dtype=np.int64)), max_sentence_length)
         w = None if weights is None else np.asarray(weights, dtype=np.float32)
         return cls(codes, offsets, vocab, w)
@@ -207,14 +207,27 @@ class Corpus:
 
     def repeat_share(self) -> float:
         """The share of tokens after a sentence's first that repeat an earlier token of the same
-        sentence: how often a session's next item is one it already holds (0 for no tokens)."""
+        sentence: how often a session's next item is one it already holds (0 for no tokens).
+        One pass over the tokens with a table of one entry per key: no memory grows with the corpus."""
         lengths = np.diff(self.offsets)
         followers = self.n_tokens - int((lengths > 0).sum())
         if followers == 0:
             return 0.0
-        owner = np.repeat(np.arange(len(self), dtype=np.int64), lengths)
-        distinct = len(np.unique(owner * len(self.vocab) + self.tokens))
-        return (self.n_tokens - distinct) / followers
+        from item2vec.data._repeats import count_repeats  # numba: not for every `import item2vec`
+
+        return count_repeats(self.tokens, self.offsets, len(self.vocab)) / followers
+
+    def kept_lengths(self, keep: np.ndarray) -> np.ndarray:
+        """Per sentence, how many of its tokens ``t`` have ``keep[t]`` (a bool per vocabulary id),
+        computed a chunk of sentences at a time."""
+        out = np.empty(len(self), dtype=np.int64)
+        for first, last in sentence_chunks(self.offsets):
+            start, end = self.offsets[first], self.offsets[last]
+            kept = np.zeros(end - start + 1, dtype=np.int64)
+            np.cumsum(keep[self.tokens[start:end]], out=kept[1:])
+            bounds = self.offsets[first : last + 1] - start
+            out[first:last] = kept[bounds[1:]] - kept[bounds[:-1]]
+        return out
 
     def sentence(self, i: int) -> list[str]:
         """Sentence ``i`` as keys (for inspection; training never calls this)."""
@@ -240,32 +253,153 @@ class Corpus:
     # ---- persistence --------------------------------------------------------------------------
 
     def save(self, path) -> None:
-        """Write an ``.npz`` (no pickle) atomically."""
-        path = Path(path)
-        arrays = dict(
-            tokens=self.tokens,
-            offsets=self.offsets,
-            counts=self.vocab.counts,
-            keys=np.array(self.vocab.keys, dtype=str),
-            kind=np.array(self.kind),
-        )
-        if self.weights is not None:
-            arrays["weights"] = self.weights
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+        """Write the corpus directory ``path`` atomically (format: ``item2vec.data.corpus_files``),
+        a chunk at a time: a memory-mapped corpus is saved without being read into memory."""
+        with corpus_files.writing(path) as out:
+            for first, last in sentence_chunks(self.offsets):
+                start, end = self.offsets[first], self.offsets[last]
+                out.append(self.tokens[start:end], np.diff(self.offsets[first : last + 1]))
+            out.finish(self.vocab.keys, self.vocab.counts, self.kind, self.weights)
 
     @classmethod
     def load(cls, path) -> Corpus:
+        """Open a corpus directory written by ``save``, ``CorpusWriter`` or ``train --corpus-cache``
+        memory-mapped: the tokens stay in the file and the page cache, not in the process' memory."""
+        arrays = corpus_files.read(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
-                vocab = Vocab(tuple(data["keys"].tolist()), data["counts"].astype(np.int64))
-                weights = data["weights"] if "weights" in data.files else None
-                kind = str(data["kind"]) if "kind" in data.files else "text"
-                return cls(data["tokens"].astype(np.int32), data["offsets"].astype(np.int64), vocab, weights, kind)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"corpus file not found: {path}") from None
-        except (OSError, KeyError, ValueError) as exc:
-            raise ValueError(f"{path}: not a valid item2vec corpus file ({exc})") from None
+            return cls(arrays.tokens, arrays.offsets, Vocab(arrays.keys, arrays.counts), arrays.weights, arrays.kind)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc} (not a readable item2vec corpus)") from None
+
+
+class CorpusWriter:
+    """Stream sentences to a corpus directory, holding one chunk of ids at a time:
+    ``add_sentences`` (token lists; a new token gets the next id) or ``add_codes`` (ids into
+    ``keys``, with sentence lengths). When the ``with`` block succeeds the vocabulary is sorted
+    by count, unused keys dropped, the ids remapped in place on disk, and the directory appears
+    at ``path`` (``corpus()`` opens it); when it fails, nothing is left.
+
+    Empty sentences are skipped and longer ones than ``max_sentence_length`` cut into pieces, so
+    the same sentences make the same corpus as ``Corpus.from_sentences``.
+    """
+
+    def __init__(
+        self,
+        path,
+        keys: Sequence = (),
+        kind: str = "text",
+        max_sentence_length: int = config.MAX_SENTENCE_LENGTH,
+    ):
+        if kind not in KINDS:
+            raise ValueError(f"corpus kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        if max_sentence_length < 1:
+            raise ValueError(f"max_sentence_length must be >= 1, got {max_sentence_length}")
+        self.path = Path(path)
+        self.kind = kind
+        self.max_sentence_length = max_sentence_length
+        self._index = defaultdict(itertools.count().__next__)  # a new token gets the next id, in C
+        for key in keys:
+            self._index[key]  # noqa: B018  (registers the key at the next id)
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._codes = array("i")
+        self._lengths = array("q")
+
+    def __enter__(self) -> CorpusWriter:
+        self._stack = ExitStack()
+        self._out = self._stack.enter_context(corpus_files.writing(self.path))
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:  # the directory is removed, the error goes on
+            return self._stack.__exit__(exc_type, exc, tb)
+        with self._stack:  # a failure while finishing removes it too
+            self._finish()
+        return None
+
+    @property
+    def n_tokens(self) -> int:
+        """Tokens added so far."""
+        return self._out.n_tokens + len(self._codes)
+
+    def add_sentences(self, sentences: Iterable[Sequence]) -> None:
+        """Append token lists (strings, or hashables converted with ``str`` in the vocabulary)."""
+        code = self._index.__getitem__
+        for sentence in sentences:
+            if isinstance(sentence, (str, bytes)):
+                raise ValueError("each sentence must be a list of tokens, not a string; split it first")
+            if len(sentence):
+                self._codes.extend(map(code, sentence))
+                self._add_length(len(sentence))
+                if len(self._codes) >= _CHUNK:
+                    self._flush()
+
+    def add_codes(self, codes, lengths) -> None:
+        """Append sentences given as ids into the keys, ``lengths`` the sentences' lengths in order."""
+        codes = np.asarray(codes, dtype=np.int32)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        if (lengths < 0).any() or lengths.sum() != len(codes):
+            raise ValueError(f"sentence lengths add up to {int(lengths.sum())}, but {len(codes)} codes were given")
+        if len(codes) and (codes.min() < 0 or codes.max() >= len(self._index)):
+            raise ValueError(f"codes must lie in [0, {len(self._index)}) (one per key)")
+        self._flush()
+        self._codes.frombytes(codes.tobytes())
+        for n in lengths[lengths > 0].tolist():
+            self._add_length(n)
+        self._flush()
+
+    def _add_length(self, n: int) -> None:
+        while n > self.max_sentence_length:
+            self._lengths.append(self.max_sentence_length)
+            n -= self.max_sentence_length
+        self._lengths.append(n)
+
+    def _flush(self) -> None:
+        if not self._codes:
+            return
+        codes = np.frombuffer(self._codes, dtype=np.int32)
+        if len(self._counts) < len(self._index):
+            self._counts = np.concatenate((self._counts, np.zeros(len(self._index) - len(self._counts), np.int64)))
+        self._counts += count_codes(codes, len(self._counts))
+        self._out.append(codes, np.frombuffer(self._lengths, dtype=np.int64))
+        self._codes, self._lengths = array("i"), array("q")
+
+    def _finish(self) -> None:
+        self._flush()
+        counts = np.zeros(len(self._index), dtype=np.int64)
+        counts[: len(self._counts)] = self._counts
+        vocab, old_to_new = Vocab.from_counts(list(self._index), counts)
+        n_used = int(np.count_nonzero(vocab.counts))
+        remap_codes(self._out.tokens(), old_to_new)
+        self._out.finish(vocab.keys[:n_used], vocab.counts[:n_used], self.kind)
+
+    def corpus(self) -> Corpus:
+        """The written corpus, memory-mapped (after the ``with`` block)."""
+        return Corpus.load(self.path)
+
+
+def sentence_chunks(offsets: np.ndarray) -> Iterator[tuple[int, int]]:
+    """``(first, last)`` sentence ranges covering ``offsets`` in order, each of about ``_CHUNK``
+    tokens (or one longer sentence), to bound the temporaries of a pass over a large corpus."""
+    first, n = 0, len(offsets) - 1
+    while first < n:
+        last = int(np.searchsorted(offsets, offsets[first] + _CHUNK, side="right")) - 1
+        last = min(max(last, first + 1), n)
+        yield first, last
+        first = last
+
+
+def count_codes(codes: np.ndarray, n_keys: int) -> np.ndarray:
+    """Occurrences of each id in ``[0, n_keys)``, counted a chunk at a time (``codes`` may be a memory map)."""
+    counts = np.zeros(n_keys, dtype=np.int64)
+    for start in range(0, len(codes), _CHUNK):
+        counts += np.bincount(codes[start : start + _CHUNK], minlength=n_keys)
+    return counts
+
+
+def remap_codes(codes: np.ndarray, old_to_new: np.ndarray) -> None:
+    """``codes[:] = old_to_new[codes]`` in place, a chunk at a time (``codes`` may be a memory map)."""
+    for start in range(0, len(codes), _CHUNK):
+        codes[start : start + _CHUNK] = old_to_new[codes[start : start + _CHUNK]]
 
 
 def drop_empty_sentences(offsets: np.ndarray) -> np.ndarray:

@@ -145,7 +145,7 @@ def atomic_dir(path, marker: str) -> Iterator[Path]:
     remove_stale_temporaries(path)
     tmp, old = temporary_path(path), temporary_path(path, "old")
     if path.is_dir() and not (path / marker).exists() and any(path.iterdir()):
-        raise ValueError(f"{path} exists and is not an item2vec model directory; refusing to replace it")
+        raise ValueError(f"{path} exists and is not an item2vec directory (no {marker}); refusing to replace it")
     try:
         tmp.mkdir()
         yield tmp

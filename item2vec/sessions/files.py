@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from item2vec.data.corpus import Corpus, read_lines
+from item2vec.data.corpus import Corpus, CorpusWriter, read_lines
 
 #: The list column used when a Parquet file has several (``item2vec sessions`` also writes ``weights``).
 ITEMS_COLUMN = "items"
@@ -55,11 +55,20 @@ def iter_session_chunks(
         first += len(chunk)
 
 
-def read_session_corpus(path, items_column: str | None = None) -> Corpus:
+def read_session_corpus(path, items_column: str | None = None, cache=None) -> Corpus:
     """A sessions file (text or Parquet, as above) as a click-data ``Corpus`` (``kind="sessions"``),
-    read chunk by chunk: only the int32 ids stay in memory."""
+    read chunk by chunk: only the int32 ids stay in memory, or none with ``cache`` (a directory
+    the ids stream to, memory-mapped afterwards; see ``text.reader.read_corpus``)."""
     sessions = (items for _, chunk in iter_session_chunks(path, items_column=items_column) for items in chunk.to_list())
-    corpus = Corpus.from_sentences([] if s is None else s for s in sessions).as_sessions()
+    sessions = ([] if s is None else s for s in sessions)
+    if cache is None:
+        corpus = Corpus.from_sentences(sessions).as_sessions()
+    else:
+        with CorpusWriter(cache, kind="sessions") as writer:
+            writer.add_sentences(sessions)
+            if writer.n_tokens == 0:
+                raise ValueError(f"{path}: no session has any item")
+        corpus = writer.corpus()
     if corpus.n_tokens == 0:
         raise ValueError(f"{path}: no session has any item")
     return corpus

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from item2vec import config
-from item2vec.data.corpus import Corpus
+from item2vec.data.corpus import Corpus, CorpusWriter
 from item2vec.data.files import atomic_path
 
 #: Bytes read per block; big enough that per-block work is negligible, small enough to stream.
@@ -45,18 +45,31 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # ---- reading ------------------------------------------------------------------------------------
 
 
-def read_corpus(path, tokenize: str = "whitespace", max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> Corpus:
-    """Read a text file (gzip or plain, detected by content) into a ``Corpus``, streaming.
+def read_corpus(
+    path, tokenize: str = "whitespace", max_sentence_length: int = config.MAX_SENTENCE_LENGTH, cache=None
+) -> Corpus:
+    """Read a text file (gzip or plain, detected by content) into a ``Corpus``, streaming. With
+    ``cache`` (a directory), the ids stream to a corpus directory there and the corpus returned
+    is memory-mapped from it (``Corpus.load``): the process never holds the corpus.
 
     Raises ``ValueError`` naming the file for an unknown tokeniser, invalid UTF-8 or binary data
     (with the byte offset), and for a file without any token.
     """
-    corpus = Corpus.from_sentences(
-        iter_sentences(path, tokenize, max_sentence_length), max_sentence_length=max_sentence_length
-    )
-    if corpus.n_tokens == 0:
-        raise ValueError(f"{path}: the corpus is empty (no token after {tokenize} tokenisation)")
+    sentences = iter_sentences(path, tokenize, max_sentence_length)
+    if cache is None:
+        corpus = Corpus.from_sentences(sentences, max_sentence_length=max_sentence_length)
+    else:
+        with CorpusWriter(cache, kind="text", max_sentence_length=max_sentence_length) as writer:
+            writer.add_sentences(sentences)
+            _require_tokens(writer.n_tokens, path, tokenize)  # before the directory appears
+        corpus = writer.corpus()
+    _require_tokens(corpus.n_tokens, path, tokenize)
     return corpus
+
+
+def _require_tokens(n_tokens: int, path, tokenize: str) -> None:
+    if n_tokens == 0:
+        raise ValueError(f"{path}: the corpus is empty (no token after {tokenize} tokenisation)")
 
 
 def iter_sentences(
