@@ -43,6 +43,16 @@ def train(
             "`item2vec sessions` writes."
         ),
     ] = None,
+    item_attributes: Annotated[
+        Path | None,
+        typer.Option(
+            help="Item attributes (CSV/TSV/Parquet): item id, then one attribute per column, '|' between several "
+            "values. Trained with the items; items in no event become cold items with vectors from their attributes."
+        ),
+    ] = None,
+    attr_item_col: Annotated[
+        str | None, typer.Option(help="--item-attributes: the item id column (default: the first).")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     track: Annotated[
         bool, typer.Option("--track/--no-track", help="Record the run in MLflow (parameters, loss curve, model).")
@@ -63,6 +73,13 @@ def train(
     model = Item2Vec(**hyper)
     model._validate_params("text" if text is not None else "sessions")  # bad options fail before any reading
     warnings.showwarning = show_warning
+    attributes = None
+    if item_attributes is not None:
+        from item2vec.data.attributes import read_item_attributes
+
+        attributes = read_item_attributes(item_attributes, attr_item_col)  # a bad file fails before the events
+    elif attr_item_col is not None:
+        fail("--attr-item-col needs --item-attributes FILE")
     if text is not None:
         corpus = read_text(text, tokenize, phrases)
     elif sessions is not None:
@@ -81,13 +98,14 @@ def train(
     tracker = Tracker(experiment, enabled=track)
     with tracker.run(f"train {text or events or sessions}", tags={"command": "train"}):
         tracker.log_params({**params, "preset": preset, "data": text or events or sessions})
-        model.fit(corpus, progress=progress)
+        model.fit(corpus, progress=progress, item_attributes=attributes)
         model.save(out)
         tracker.log_training_log(model.training_log_)
         tracker.log_artifact_dir(out, "model")
     last = model.training_log_[-1]
+    cold = f" ({model.n_cold_:,} cold, from {len(model.attribute_keys_):,} attribute values)" if attributes else ""
     console.print(
-        f"saved {out}: {len(model):,} items x {model.vector_size_} "
+        f"saved {out}: {len(model):,} items{cold} x {model.vector_size_} "
         f"(last epoch: loss {last['mean_loss']:.4f}, {last['words_per_second']:,.0f} words/s)"
     )
     report_tracking(tracker)
