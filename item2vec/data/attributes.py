@@ -9,6 +9,8 @@ other column; a value may hold several values separated by ``|`` (``Action|Comed
 
 from __future__ import annotations
 
+import gzip
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +107,8 @@ class ItemAttributes:
 
 def read_item_attributes(source, item_column: str | None = None, encoding: str = "utf8") -> ItemAttributes:
     """Read an attribute file (CSV/TSV, ``.gz`` ok, or Parquet) or take a Polars/pandas frame.
-    Every value is read as text (``007`` stays ``007``). ``encoding``: ``utf8`` or e.g. ``latin-1``.
+    Every value is read as text (``007`` stays ``007``). ``encoding``: ``utf8`` or e.g. ``latin-1``
+    (attribute files are small: read whole, decompressed and decoded in memory).
     Raises ``FileNotFoundError`` or ``ValueError`` naming the file and the fault."""
     if isinstance(source, ItemAttributes):
         return source
@@ -125,8 +128,13 @@ def read_item_attributes(source, item_column: str | None = None, encoding: str =
             frame = pl.read_parquet(path)
         else:
             separator = "\t" if suffix in _TAB_SUFFIXES else ","
-            frame = pl.read_csv(path, separator=separator, infer_schema=False, encoding=encoding, quote_char='"')
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+            data = path.read_bytes()
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data)
+            if encoding.replace("-", "").lower() != "utf8":
+                data = data.decode(encoding).encode()
+            frame = pl.read_csv(io.BytesIO(data), separator=separator, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError, EOFError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"{path}: not a readable attribute file ({first})") from None
     return ItemAttributes.from_frame(frame, item_column, origin=str(path))
