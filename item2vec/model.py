@@ -3,6 +3,7 @@ save/load (a directory of ``.npy`` + JSON, never pickle) and word2vec-format exp
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from item2vec import config
+from item2vec import config, refresh
 from item2vec.data.attributes import attribute_layout, mean_rows, read_item_attributes, token_means
 from item2vec.data.corpus import Corpus, Vocab
 from item2vec.data.files import atomic_dir, atomic_path
@@ -146,6 +147,7 @@ class Item2Vec:
         callback: Callable[[EpochReport], object] | None = None,
         progress: bool = False,
         item_attributes=None,
+        warm_start=None,
     ) -> Item2Vec:
         """Learn vectors from a ``Corpus`` or an iterable of token lists; returns ``self``.
 
@@ -153,10 +155,20 @@ class Item2Vec:
         and words/second; ``progress=True`` shows a progress bar on stderr.
         ``item_attributes``: an ``ItemAttributes``, a file path (``read_item_attributes``) or a
         Polars frame with the item id in the first column; see the class docstring.
+        ``warm_start``: a trained ``Item2Vec`` or a saved model directory to continue from with
+        this corpus (a warm refresh, ``item2vec.refresh``): its items keep their vectors as the
+        starting point, hyperparameters left unset take its values.
         """
         if not isinstance(corpus, Corpus):
             corpus = Corpus.from_sentences(corpus)
         preset, p = self.resolve(corpus.kind)
+        old = None
+        if warm_start is not None:
+            old = warm_start if isinstance(warm_start, Item2Vec) else Item2Vec.load(warm_start, mmap=False)
+            old._require_fitted()
+            origin = "the given model" if isinstance(warm_start, Item2Vec) else str(warm_start)
+            p = refresh.inherit(p, self.get_params(), old.params_, origin)
+            preset = old.preset_
         _validate(p)
         attributes = read_item_attributes(item_attributes) if item_attributes is not None else None
         if corpus.n_tokens == 0:
@@ -174,22 +186,40 @@ class Item2Vec:
                 f"lower min_count (the clicks preset keeps every item)",
                 stacklevel=2,
             )
+        if old is not None:
+            cold = old.index_to_key[len(old) - old.n_cold_ :] if attributes is not None else ()
+            vocab, remap, source = refresh.merged_vocab(old, vocab, remap, set(cold))
         _check_memory(len(vocab), p["vector_size"], p["both_contexts"])
         _check_pairs(corpus, remap)
         layout = attribute_layout(attributes, vocab.keys) if attributes is not None else None
         extra = _attribute_contexts(layout, len(vocab), p["attribute_weight"])
         workers = p["workers"] or os.cpu_count() or 1
         training = plan(corpus, vocab, remap, p["sample"], p["ns_exponent"], workers)
+        if old is not None:  # the schedule runs over the new data's words, not the merged counts
+            training = dataclasses.replace(training, words_per_epoch=int((remap[corpus.tokens] >= 0).sum()))
+            new_from = refresh.attribute_start(old, attributes, vocab.keys, source)
+            old_tokens, known_tokens = refresh.old_attribute_rows(old, layout.tokens if layout else ())
         if p["both_contexts"]:
             half = p["vector_size"] // 2
             runs = [("window", half, False, p["seed"]), ("session", p["vector_size"] - half, True, p["seed"] + 1)]
         else:
             runs = [(None, p["vector_size"], bool(p["whole_sentence"]), p["seed"])]
         inputs, outputs, log = [], [], []
+        start = 0
         for context, size, whole_sentence, seed in runs:
-            syn0, syn1 = _initial_vectors(p, corpus, training, len(vocab), vocab, size, whole_sentence, seed)
+            columns, start = slice(start, start + size), start + size
+            if old is None:
+                syn0, syn1 = _initial_vectors(p, corpus, training, len(vocab), vocab, size, whole_sentence, seed)
+            else:
+                syn0, syn1 = _initial_vectors(
+                    {**p, "init": "random"}, corpus, training, len(vocab), vocab, size, whole_sentence, seed
+                )
+                refresh.starting_rows(old, source, columns, syn0, syn1, new_from)
             if layout is not None:
                 syn0, syn1 = _with_attribute_rows(syn0, syn1, len(layout.tokens), seed)
+                if old is not None and known_tokens.any():
+                    rows = len(vocab) + np.flatnonzero(known_tokens)
+                    syn0[rows] = np.asarray(old.attribute_vectors_)[old_tokens[known_tokens], columns]
             watch = self._watch(syn0, syn1, callback, p["alpha"])
             reports = run(
                 syn0,
@@ -223,6 +253,8 @@ class Item2Vec:
         syn0 = inputs[0] if len(inputs) == 1 else np.hstack(inputs)
         syn1 = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
         self._set_vectors(vocab, syn0, syn1, layout)
+        if old is not None:
+            self._sort_by_count()
         self.training_log_ = log
         self.repeat_share_ = corpus.repeat_share()
         self._forget_cache()
@@ -249,6 +281,14 @@ class Item2Vec:
         self.n_cold_ = len(layout.cold_items)
         self.attribute_keys_ = layout.tokens
         self.attribute_vectors_, self.attribute_output_vectors_ = tokens_in, tokens_out
+
+    def _sort_by_count(self) -> None:
+        """Reorder the rows by descending count (stable), as every vocabulary is (a refresh
+        merges old and new items); items with count 0 are cold and come last."""
+        order = np.argsort(-np.asarray(self.vocab_.counts), kind="stable")
+        self.vocab_ = Vocab(tuple(self.vocab_.keys[i] for i in order), np.asarray(self.vocab_.counts)[order])
+        self.vectors_, self.output_vectors_ = self.vectors_[order], self.output_vectors_[order]
+        self.n_cold_ = int(np.count_nonzero(self.vocab_.counts == 0))
 
     def is_cold(self, key) -> bool:
         """Whether ``key`` is a cold item: from the attribute file, in no training event."""

@@ -53,6 +53,13 @@ def train(
     attr_item_col: Annotated[
         str | None, typer.Option(help="--item-attributes: the item id column (default: the first).")
     ] = None,
+    warm_start: Annotated[
+        Path | None,
+        typer.Option(
+            help="Continue from this model directory with the new data (a warm refresh): its items keep their "
+            "vectors, new items start from attributes or at random, unset hyperparameters take its values."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     track: Annotated[
         bool, typer.Option("--track/--no-track", help="Record the run in MLflow (parameters, loss curve, model).")
@@ -80,6 +87,15 @@ def train(
         attributes = read_item_attributes(item_attributes, attr_item_col)  # a bad file fails before the events
     elif attr_item_col is not None:
         fail("--attr-item-col needs --item-attributes FILE")
+    from item2vec.refresh import inherit
+
+    old = None
+    if warm_start is not None:
+        try:
+            old = Item2Vec.load(warm_start, mmap=False)  # a wrong model fails before the events are read
+        except (FileNotFoundError, ValueError) as exc:
+            fail(f"--warm-start: {exc}")
+        inherit(model.resolve()[1], model.get_params(), old.params_, str(warm_start))
     if text is not None:
         corpus = read_text(text, tokenize, phrases)
     elif sessions is not None:
@@ -94,11 +110,16 @@ def train(
             console.print(line)
         corpus = log.corpus()
     preset, params = model.resolve(corpus.kind)
+    if old is not None:
+        preset, params = (
+            f"of {warm_start} (warm refresh)",
+            inherit(params, model.get_params(), old.params_, str(warm_start)),
+        )
     console.print(f"preset {preset}: " + ", ".join(f"{k} {v}" for k, v in params.items() if k in PRESET_KEYS))
     tracker = Tracker(experiment, enabled=track)
     with tracker.run(f"train {text or events or sessions}", tags={"command": "train"}):
         tracker.log_params({**params, "preset": preset, "data": text or events or sessions})
-        model.fit(corpus, progress=progress, item_attributes=attributes)
+        model.fit(corpus, progress=progress, item_attributes=attributes, warm_start=old)
         model.save(out)
         tracker.log_training_log(model.training_log_)
         tracker.log_artifact_dir(out, "model")
