@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from item2vec import config, refresh
-from item2vec.data.attributes import attribute_layout, mean_rows, read_item_attributes, token_means
+from item2vec.data.attributes import attribute_layout, input_to_output, mean_rows, read_item_attributes
 from item2vec.data.corpus import Corpus, Vocab
 from item2vec.data.files import atomic_dir, atomic_path
 from item2vec.engine.training import EpochReport, ExtraContexts, plan, run
@@ -262,7 +262,8 @@ class Item2Vec:
 
     def _set_vectors(self, vocab: Vocab, syn0: np.ndarray, syn1: np.ndarray, layout) -> None:
         """Split the trained rows into items and attribute tokens and append the cold items, whose
-        input and output vectors are the means of their tokens' (``data.attributes``)."""
+        input and output vectors are the means of their tokens'. Tokens are trained as contexts
+        (input vectors); their output vectors are mapped from those (``input_to_output``)."""
         n = len(vocab)
         self.vocab_, self.vectors_, self.output_vectors_ = vocab, syn0[:n], syn1[:n]
         self.n_cold_ = 0
@@ -271,7 +272,7 @@ class Item2Vec:
         if layout is None:
             return
         tokens_in = np.ascontiguousarray(syn0[n:])
-        tokens_out = token_means(syn1[:n], layout.item_offsets, layout.item_tokens, len(layout.tokens))
+        tokens_out = (tokens_in @ input_to_output(syn0[:n], syn1[:n])).astype(np.float32)
         cold_in = mean_rows(tokens_in, layout.cold_offsets, layout.cold_tokens)
         cold_out = mean_rows(tokens_out, layout.cold_offsets, layout.cold_tokens)
         counts = np.concatenate([vocab.counts, np.zeros(len(layout.cold_items), dtype=np.int64)])

@@ -11,7 +11,13 @@ import polars as pl
 import pytest
 
 from item2vec import Item2Vec
-from item2vec.data.attributes import ItemAttributes, attribute_layout, mean_rows, read_item_attributes, token_means
+from item2vec.data.attributes import (
+    ItemAttributes,
+    attribute_layout,
+    input_to_output,
+    mean_rows,
+    read_item_attributes,
+)
 
 from conftest import run_cli
 
@@ -125,10 +131,12 @@ def test_cold_item_without_attributes_is_refused():
         attribute_layout(attributes, ["a"])
 
 
-def test_cold_item_whose_values_no_trained_item_has_is_refused():
-    attributes = ItemAttributes.from_frame(pl.DataFrame({"item": ["a", "b"], "g": ["x", "q"]}), origin="items.csv")
-    with pytest.raises(ValueError, match=r"item 'b' occurs in no event and no trained item shares .*g=q"):
-        attribute_layout(attributes, ["a"])
+def test_cold_item_whose_values_no_trained_item_has_is_left_out_with_a_warning():
+    frame = pl.DataFrame({"item": ["a", "b", "c"], "g": ["x", "q", "x"]})
+    attributes = ItemAttributes.from_frame(frame, origin="items.csv")
+    with pytest.warns(UserWarning, match=r"items.csv: 1 item\(s\) occur in no event and share no .*'b': g=q"):
+        layout = attribute_layout(attributes, ["a"])
+    assert layout.cold_items == ("c",) and layout.cold_offsets.tolist() == [0, 1]
 
 
 def test_means_against_loops():
@@ -137,9 +145,15 @@ def test_means_against_loops():
     offsets, ids = np.array([0, 2, 2, 5]), np.array([1, 4, 0, 1, 1])
     expected = np.array([vectors[[1, 4]].mean(0), np.zeros(3), vectors[[0, 1, 1]].mean(0)])
     np.testing.assert_allclose(mean_rows(vectors, offsets, ids), expected, rtol=1e-6)
-    per_token = token_means(vectors[:3], offsets, ids, 5)  # rows 0..2 own the tokens
-    np.testing.assert_allclose(per_token[1], (vectors[0] + vectors[2] + vectors[2]) / 3, rtol=1e-6)
-    np.testing.assert_allclose(per_token[3], 0)
+
+
+def test_input_to_output_recovers_a_linear_map():
+    rng = np.random.default_rng(1)
+    inputs = rng.normal(size=(500, 6))
+    truth = rng.normal(size=(6, 6))
+    np.testing.assert_allclose(input_to_output(inputs, inputs @ truth, ridge=1e-9), truth, atol=1e-6)
+    noisy = inputs @ truth + rng.normal(scale=0.1, size=(500, 6))
+    np.testing.assert_allclose(input_to_output(inputs, noisy), truth, atol=0.05)
 
 
 # ---- training and cold start --------------------------------------------------------------------
@@ -162,9 +176,11 @@ def test_cold_vector_is_the_mean_of_its_tokens(planted, trained):
     group = frame.filter(pl.col("item") == cold[0])["group"].item()
     row = trained.attribute_keys_.index(f"group={group}")
     np.testing.assert_allclose(trained[cold[0]], trained.attribute_vectors_[row], rtol=1e-6)
-    members = [k for k, g in zip(frame["item"], frame["group"]) if g == group and not trained.is_cold(k)]
-    expected = np.mean([trained.output_vectors_[trained.index(k)] for k in members], axis=0)
-    np.testing.assert_allclose(trained.output_vectors_[trained.index(cold[0])], expected, rtol=1e-5, atol=1e-6)
+    cold_output = trained.output_vectors_[trained.index(cold[0])]
+    np.testing.assert_allclose(cold_output, trained.attribute_output_vectors_[row], rtol=1e-6)
+    warm = len(trained) - trained.n_cold_
+    mapping = input_to_output(trained.vectors[:warm], trained.output_vectors_[:warm])
+    np.testing.assert_allclose(cold_output, trained[cold[0]] @ mapping, rtol=1e-4, atol=1e-5)
 
 
 def test_attributes_change_warm_items_and_weight_zero_leaves_them_alone(planted):
