@@ -253,6 +253,13 @@ def test_cli_trains_with_attributes_and_shows_cold_items(event_files):
     assert run_cli("export", out, export, "--format", "parquet").returncode == 0
     frame = pl.read_parquet(export)
     assert frame.filter(pl.col("cold"))["item"].to_list() == cold
+    sessions = root / "sessions.txt"
+    sessions.write_text("item_41 item_42\nitem_43\n")
+    top = root / "top.parquet"
+    assert run_cli("recommend", out, "--sessions", sessions, "--out", top, "--k", 119, "--no-progress").returncode == 0
+    recommended = pl.read_parquet(top)
+    assert recommended.filter(pl.col("cold"))["item"].unique().sort().to_list() == cold
+    assert not recommended.filter(~pl.col("cold"))["item"].is_in(cold).any()
 
 
 @pytest.mark.parametrize(
