@@ -146,18 +146,22 @@ BASE = {"vector_size": 64, "workers": 2, "seed": 1}
 
 def select(name, trials, train, attributes, val_prefixes, val_targets, log, warm_only=False, among=None):
     """``(settings, scoring)`` of the trial with the best validation HR@20: every setting fitted
-    once and scored with every scorer. ``among``: a mask of the pairs that count (default all)."""
-    best = None
+    once and scored with every scorer. ``among``: ``{name: mask}``, other subsets of the pairs to
+    choose for too; then the result is ``{"all": choice, name: choice, ...}``."""
+    subsets = {"all": None, **(among or {})}
+    best = {}
     for settings in trials:
         model, seconds = fit(train, attributes, warm_only, **settings)
         for scoring in SCORINGS:
             r = ranks(model, val_prefixes, val_targets, scoring)
-            score = metrics(r if among is None else r[among])
-            row = {"stage": "validation", "model": name, "settings": settings, "scoring": scoring, **score}
-            log(row | {"fit_seconds": round(seconds, 2)})
-            if best is None or score["HR@20"] > best[1]:
-                best = ((settings, scoring), score["HR@20"])
-    return best[0]
+            scores = {subset: metrics(r if mask is None else r[mask]) for subset, mask in subsets.items()}
+            row = {"stage": "validation", "model": name, "settings": settings, "scoring": scoring}
+            log(row | scores | {"fit_seconds": round(seconds, 2)})
+            for subset, score in scores.items():
+                if subset not in best or score["HR@20"] > best[subset][1]:
+                    best[subset] = ((settings, scoring), score["HR@20"])
+    choices = {subset: choice for subset, (choice, _) in best.items()}
+    return choices if among else choices["all"]
 
 
 def load() -> str:
@@ -183,10 +187,10 @@ def cold(args, log) -> None:
     val_cold = np.array([t in cold_set for t in val_targets])
     train_val = known.filter(pl.col("time") < t_val)
     plain = select("plain", EPOCH_TRIALS, train_val, None, val_prefixes, val_targets, log)
-    attr = select("genres", WEIGHT_TRIALS, train_val, genres, val_prefixes, val_targets, log)
-    on_cold = select(
-        "genres, on cold", WEIGHT_TRIALS, train_val, genres, val_prefixes, val_targets, log, among=val_cold
+    choices = select(
+        "genres", WEIGHT_TRIALS, train_val, genres, val_prefixes, val_targets, log, among={"cold": val_cold}
     )
+    attr, on_cold = choices["all"], choices["cold"]
     prefixes, targets = pairs(events, t_test, None)
     is_cold = np.array([t in cold_set for t in targets])
     genre_of = {i: set(g.split("|")) for i, g in genres.iter_rows()}
