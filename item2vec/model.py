@@ -3,6 +3,7 @@ save/load (a directory of ``.npy`` + JSON, never pickle) and word2vec-format exp
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from item2vec import config
+from item2vec import config, refresh
+from item2vec.data.attributes import attribute_layout, input_to_output, mean_rows, read_item_attributes
 from item2vec.data.corpus import Corpus, Vocab
 from item2vec.data.files import atomic_dir, atomic_path
-from item2vec.engine.training import EpochReport, plan, run
+from item2vec.engine.training import EpochReport, ExtraContexts, plan, run
 
 _HYPERPARAMETERS = (
     "vector_size",
@@ -37,6 +39,7 @@ _HYPERPARAMETERS = (
     "seed",
     "compute_loss",
     "init",
+    "attribute_weight",
 )
 
 
@@ -58,14 +61,20 @@ class Item2Vec:
     session costs linear, not quadratic, time. ``workers=None`` uses every core; ``workers=1`` is
     bit-for-bit reproducible for a given ``seed``.
 
+    ``fit(corpus, item_attributes=...)`` trains attribute tokens (``column=value``) jointly with the
+    items, as extra contexts of every item occurrence weighted by ``attribute_weight``
+    (Meta-Prod2Vec); items of the attribute file that occur in no event become *cold* items whose
+    vectors are the mean of their attribute tokens' vectors (``n_cold_``, ``is_cold``).
+
     ``preset`` chooses every hyperparameter left as None: ``"text"`` (gensim's defaults),
     ``"clicks"`` (``config.CLICK_PRESET``) or ``"auto"``: clicks for a sessions corpus (what the
     sessionisers and session-file readers build, ``Corpus.kind``), text otherwise.
 
     After ``fit``: ``preset_`` and ``params_`` (the preset used, every value as trained),
     ``vectors`` (input), ``output_vectors_``, ``vocab_``, ``training_log_`` (per
-    epoch) and ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
-    scorer's share of repeats).
+    epoch), ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
+    scorer's share of repeats), ``n_cold_`` (cold items, the last rows) and ``attribute_keys_``,
+    ``attribute_vectors_``, ``attribute_output_vectors_`` (empty without attributes).
     """
 
     def __init__(
@@ -89,6 +98,7 @@ class Item2Vec:
         seed: int = config.SEED,
         compute_loss: bool = config.COMPUTE_LOSS,
         init: str | None = None,
+        attribute_weight: float = config.ATTRIBUTE_WEIGHT,
         preset: str = "auto",
     ):
         self.vector_size = vector_size
@@ -110,6 +120,7 @@ class Item2Vec:
         self.seed = seed
         self.compute_loss = compute_loss
         self.init = init
+        self.attribute_weight = attribute_weight
         self.preset = preset
 
     def get_params(self) -> dict:
@@ -140,16 +151,31 @@ class Item2Vec:
         corpus: Corpus | Iterable[Sequence],
         callback: Callable[[EpochReport], object] | None = None,
         progress: bool = False,
+        item_attributes=None,
+        warm_start=None,
     ) -> Item2Vec:
         """Learn vectors from a ``Corpus`` or an iterable of token lists; returns ``self``.
 
         ``callback(report)`` runs on the calling thread after every epoch with the epoch's loss
         and words/second; ``progress=True`` shows a progress bar on stderr.
+        ``item_attributes``: an ``ItemAttributes``, a file path (``read_item_attributes``) or a
+        Polars frame with the item id in the first column; see the class docstring.
+        ``warm_start``: a trained ``Item2Vec`` or a saved model directory to continue from with
+        this corpus (a warm refresh, ``item2vec.refresh``): its items keep their vectors as the
+        starting point, hyperparameters left unset take its values.
         """
         if not isinstance(corpus, Corpus):
             corpus = Corpus.from_sentences(corpus)
         preset, p = self.resolve(corpus.kind)
+        old = None
+        if warm_start is not None:
+            old = warm_start if isinstance(warm_start, Item2Vec) else Item2Vec.load(warm_start, mmap=False)
+            old._require_fitted()
+            origin = "the given model" if isinstance(warm_start, Item2Vec) else str(warm_start)
+            p = refresh.inherit(p, self.get_params(), old.params_, origin)
+            preset = old.preset_
         _validate(p)
+        attributes = read_item_attributes(item_attributes) if item_attributes is not None else None
         if corpus.n_tokens == 0:
             raise ValueError("the corpus is empty: no sentence has any token")
         vocab, remap = corpus.vocab.prune(p["min_count"], p["max_final_vocab"])
@@ -165,18 +191,40 @@ class Item2Vec:
                 f"lower min_count (the clicks preset keeps every item)",
                 stacklevel=2,
             )
+        if old is not None:
+            cold = old.index_to_key[len(old) - old.n_cold_ :] if attributes is not None else ()
+            vocab, remap, source = refresh.merged_vocab(old, vocab, remap, set(cold))
         _check_memory(len(vocab), p["vector_size"], p["both_contexts"])
         _check_pairs(corpus, remap)
+        layout = attribute_layout(attributes, vocab.keys) if attributes is not None else None
+        extra = _attribute_contexts(layout, len(vocab), p["attribute_weight"])
         workers = p["workers"] or os.cpu_count() or 1
         training = plan(corpus, vocab, remap, p["sample"], p["ns_exponent"], workers)
+        if old is not None:  # the schedule runs over the new data's words, not the merged counts
+            training = dataclasses.replace(training, words_per_epoch=int((remap[corpus.tokens] >= 0).sum()))
+            new_from = refresh.attribute_start(old, attributes, vocab.keys, source)
+            old_tokens, known_tokens = refresh.old_attribute_rows(old, layout.tokens if layout else ())
         if p["both_contexts"]:
             half = p["vector_size"] // 2
             runs = [("window", half, False, p["seed"]), ("session", p["vector_size"] - half, True, p["seed"] + 1)]
         else:
             runs = [(None, p["vector_size"], bool(p["whole_sentence"]), p["seed"])]
         inputs, outputs, log = [], [], []
+        start = 0
         for context, size, whole_sentence, seed in runs:
-            syn0, syn1 = _initial_vectors(p, corpus, training, len(vocab), vocab, size, whole_sentence, seed)
+            columns, start = slice(start, start + size), start + size
+            if old is None:
+                syn0, syn1 = _initial_vectors(p, corpus, training, len(vocab), vocab, size, whole_sentence, seed)
+            else:
+                syn0, syn1 = _initial_vectors(
+                    {**p, "init": "random"}, corpus, training, len(vocab), vocab, size, whole_sentence, seed
+                )
+                refresh.starting_rows(old, source, columns, syn0, syn1, new_from)
+            if layout is not None:
+                syn0, syn1 = _with_attribute_rows(syn0, syn1, len(layout.tokens), seed)
+                if old is not None and known_tokens.any():
+                    rows = len(vocab) + np.flatnonzero(known_tokens)
+                    syn0[rows] = np.asarray(old.attribute_vectors_)[old_tokens[known_tokens], columns]
             watch = self._watch(syn0, syn1, callback, p["alpha"])
             reports = run(
                 syn0,
@@ -196,6 +244,7 @@ class Item2Vec:
                 compute_loss=bool(p["compute_loss"]),
                 callback=watch,
                 progress=progress,
+                extra=extra,
             )
             inputs.append(syn0)
             outputs.append(syn1)
@@ -207,13 +256,50 @@ class Item2Vec:
             )
         self.preset_ = preset
         self.params_ = p
-        self.vocab_ = vocab
-        self.vectors_ = inputs[0] if len(inputs) == 1 else np.hstack(inputs)
-        self.output_vectors_ = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
+        syn0 = inputs[0] if len(inputs) == 1 else np.hstack(inputs)
+        syn1 = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
+        self._set_vectors(vocab, syn0, syn1, layout)
+        if old is not None:
+            self._sort_by_count()
         self.training_log_ = log
         self.repeat_share_ = corpus.repeat_share()
         self._forget_cache()
         return self
+
+    def _set_vectors(self, vocab: Vocab, syn0: np.ndarray, syn1: np.ndarray, layout) -> None:
+        """Split the trained rows into items and attribute tokens and append the cold items, whose
+        input and output vectors are the means of their tokens'. Tokens are trained as contexts
+        (input vectors); their output vectors are mapped from those (``input_to_output``)."""
+        n = len(vocab)
+        self.vocab_, self.vectors_, self.output_vectors_ = vocab, syn0[:n], syn1[:n]
+        self.n_cold_ = 0
+        self.attribute_keys_ = ()
+        self.attribute_vectors_ = self.attribute_output_vectors_ = np.zeros((0, syn0.shape[1]), dtype=np.float32)
+        if layout is None:
+            return
+        tokens_in = np.ascontiguousarray(syn0[n:])
+        tokens_out = (tokens_in @ input_to_output(syn0[:n], syn1[:n])).astype(np.float32)
+        cold_in = mean_rows(tokens_in, layout.cold_offsets, layout.cold_tokens)
+        cold_out = mean_rows(tokens_out, layout.cold_offsets, layout.cold_tokens)
+        counts = np.concatenate([vocab.counts, np.zeros(len(layout.cold_items), dtype=np.int64)])
+        self.vocab_ = Vocab(vocab.keys + layout.cold_items, counts)
+        self.vectors_ = np.vstack([syn0[:n], cold_in])
+        self.output_vectors_ = np.vstack([syn1[:n], cold_out])
+        self.n_cold_ = len(layout.cold_items)
+        self.attribute_keys_ = layout.tokens
+        self.attribute_vectors_, self.attribute_output_vectors_ = tokens_in, tokens_out
+
+    def _sort_by_count(self) -> None:
+        """Reorder the rows by descending count (stable), as every vocabulary is (a refresh
+        merges old and new items); items with count 0 are cold and come last."""
+        order = np.argsort(-np.asarray(self.vocab_.counts), kind="stable")
+        self.vocab_ = Vocab(tuple(self.vocab_.keys[i] for i in order), np.asarray(self.vocab_.counts)[order])
+        self.vectors_, self.output_vectors_ = self.vectors_[order], self.output_vectors_[order]
+        self.n_cold_ = int(np.count_nonzero(self.vocab_.counts == 0))
+
+    def is_cold(self, key) -> bool:
+        """Whether ``key`` is a cold item: from the attribute file, in no training event."""
+        return self.index(key) >= len(self) - self.n_cold_
 
     def _validate_params(self, kind: str = "sessions") -> None:
         """Raise on a bad hyperparameter (as it resolves for a corpus of ``kind``), before any data is read."""
@@ -299,7 +385,9 @@ class Item2Vec:
 
     def save(self, path) -> None:
         """Write the model directory atomically: ``config.json``, ``keys.json``, ``counts.npy``,
-        ``vectors.npy``, ``output_vectors.npy``. An existing directory is replaced whole."""
+        ``vectors.npy``, ``output_vectors.npy`` (cold items last, ``n_cold`` in ``config.json``)
+        and, trained with attributes, ``attribute_keys.json``, ``attribute_vectors.npy`` and
+        ``attribute_output_vectors.npy``. An existing directory is replaced whole."""
         self._require_fitted()
         meta = {
             "format_version": config.MODEL_FORMAT_VERSION,
@@ -308,6 +396,7 @@ class Item2Vec:
             "n_items": len(self),
             "repeat_share": self.repeat_share_,
             "training_log": self.training_log_,
+            "n_cold": self.n_cold_,
         }
         with atomic_dir(path, marker="config.json") as tmp:
             (tmp / "config.json").write_text(json.dumps(meta, indent=2))
@@ -315,6 +404,10 @@ class Item2Vec:
             np.save(tmp / "counts.npy", self.vocab_.counts)
             np.save(tmp / "vectors.npy", np.ascontiguousarray(self.vectors_))
             np.save(tmp / "output_vectors.npy", np.ascontiguousarray(self.output_vectors_))
+            if self.attribute_keys_:
+                (tmp / "attribute_keys.json").write_text(json.dumps(list(self.attribute_keys_), ensure_ascii=False))
+                np.save(tmp / "attribute_vectors.npy", np.ascontiguousarray(self.attribute_vectors_))
+                np.save(tmp / "attribute_output_vectors.npy", np.ascontiguousarray(self.attribute_output_vectors_))
 
     @classmethod
     def load(cls, path, mmap: bool = True) -> Item2Vec:
@@ -324,7 +417,7 @@ class Item2Vec:
         path = Path(path)
         if not path.is_dir():
             raise FileNotFoundError(f"model directory not found: {path}")
-        meta, keys, counts, vectors, output = _read_model_files(path, mmap)
+        meta, keys, counts, vectors, output, attributes = _read_model_files(path, mmap)
         params = {k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS}
         model = cls(**params, preset=meta.get("preset", "text"))  # saved before presets: text defaults
         model.preset_, model.params_ = model.resolve()
@@ -333,6 +426,8 @@ class Item2Vec:
         model.output_vectors_ = output
         model.training_log_ = meta.get("training_log", [])
         model.repeat_share_ = meta.get("repeat_share")  # absent before it was measured: None
+        model.n_cold_ = meta.get("n_cold", 0)
+        model.attribute_keys_, model.attribute_vectors_, model.attribute_output_vectors_ = attributes
         model._forget_cache()
         return model
 
@@ -378,6 +473,22 @@ def _initial_vectors(p, corpus, training, n_rows, vocab, size, whole_sentence, s
     return syn0, np.zeros_like(syn0)
 
 
+def _attribute_contexts(layout, n_items: int, weight: float) -> ExtraContexts | None:
+    """Each trained item's attribute tokens as its extra contexts (token ``t`` is row ``n_items + t``)."""
+    if layout is None:
+        return None
+    return ExtraContexts(layout.item_offsets, (layout.item_tokens + n_items).astype(np.int32), float(weight))
+
+
+def _with_attribute_rows(syn0: np.ndarray, syn1: np.ndarray, n_tokens: int, seed: int):
+    """``syn0``/``syn1`` with ``n_tokens`` attribute rows appended, initialised as random items
+    are (their own generator, so the item rows are those of a training without attributes)."""
+    size = syn0.shape[1]
+    rng = np.random.default_rng([seed, n_tokens])
+    rows = (rng.random((n_tokens, size), dtype=np.float32) * 2 - 1) / np.float32(size)
+    return np.vstack([syn0, rows]), np.vstack([syn1, np.zeros_like(rows)])
+
+
 def _validate(p: dict) -> None:
     """Raise ``ValueError`` naming the first bad hyperparameter of the resolved ``p``."""
 
@@ -415,6 +526,9 @@ def _validate(p: dict) -> None:
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {p['init']!r}")
     if not (isinstance(p["ns_exponent"], (int, float)) and math.isfinite(p["ns_exponent"])):
         raise ValueError(f"ns_exponent must be a finite number, got {p['ns_exponent']!r}")
+    weight = p["attribute_weight"]
+    if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and weight >= 0 and math.isfinite(weight)):
+        raise ValueError(f"attribute_weight must be a finite number >= 0, got {weight!r}")
 
 
 def top_k(scores: np.ndarray, k: int, keys: Sequence[str]) -> list[tuple[str, float]]:
@@ -495,8 +609,9 @@ def first_nonfinite_row(array: np.ndarray, rows: int = 65_536) -> int | None:
 
 
 def _read_model_files(path: Path, mmap: bool):
-    """``(meta, keys, counts, vectors, output_vectors)`` of a model directory, each file checked
-    against what ``save`` writes; a ``ValueError`` names the file and the fault."""
+    """``(meta, keys, counts, vectors, output_vectors, (attribute_keys, attribute_vectors,
+    attribute_output_vectors))`` of a model directory, each file checked against what ``save``
+    writes; a ``ValueError`` names the file and the fault."""
 
     def fault(name: str, message: str) -> ValueError:
         return ValueError(f"{path / name}: {message} (not a readable item2vec model)")
@@ -509,7 +624,7 @@ def _read_model_files(path: Path, mmap: bool):
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise fault(name, f"not valid JSON ({exc})") from None
 
-    def read_array(name: str, ndim: int, kind: str, mode: str | None):
+    def read_array(name: str, ndim: int, kind: str, mode: str | None, rows: int | None = None):
         try:
             array = np.load(path / name, mmap_mode=mode, allow_pickle=False)
         except FileNotFoundError:
@@ -521,8 +636,10 @@ def _read_model_files(path: Path, mmap: bool):
             raise fault(name, f"expected a {ndim}-D {expected} array, found {array.ndim}-D {array.dtype}")
         if kind == "f" and array.dtype != np.float32:
             raise fault(name, f"expected float32 vectors, found {array.dtype}")
-        if len(array) != n_items:
+        if rows is None and len(array) != n_items:
             raise fault(name, f"{len(array):,} rows, but config.json says n_items = {n_items:,}")
+        if rows is not None and len(array) != rows:
+            raise fault(name, f"{len(array):,} rows, but attribute_keys.json has {rows:,} tokens")
         return array
 
     meta = read_json("config.json")
@@ -557,4 +674,19 @@ def _read_model_files(path: Path, mmap: bool):
         row = first_nonfinite_row(array)
         if row is not None:
             raise fault(name, f"row {row} (item {keys[row]!r}) holds NaN or infinite values: the training diverged")
-    return meta, keys, counts, vectors, output
+    n_cold = meta.get("n_cold", 0)
+    if isinstance(n_cold, bool) or not isinstance(n_cold, int) or not 0 <= n_cold <= n_items:
+        raise fault("config.json", f"'n_cold' must be an integer in [0, n_items], found {n_cold!r:.60}")
+    attributes = ((), np.zeros((0, vectors.shape[1]), dtype=np.float32), np.zeros((0, vectors.shape[1]), np.float32))
+    if (path / "attribute_keys.json").exists():
+        tokens = read_json("attribute_keys.json")
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            raise fault("attribute_keys.json", "expected a list of attribute tokens (strings)")
+        arrays = [read_array(name, 2, "f", mode, len(tokens)) for name in _ATTRIBUTE_ARRAYS]
+        if any(a.shape[1] != vectors.shape[1] for a in arrays):
+            raise fault(_ATTRIBUTE_ARRAYS[0], f"vectors of another size than vectors.npy ({vectors.shape[1]})")
+        attributes = (tuple(tokens), *arrays)
+    return meta, keys, counts, vectors, output, attributes
+
+
+_ATTRIBUTE_ARRAYS = ("attribute_vectors.npy", "attribute_output_vectors.npy")

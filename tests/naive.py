@@ -67,9 +67,13 @@ def sgns_epoch(
     total_words,
     rng: SplitMix64,
     context_samples=0,
+    extras=None,
+    extra_weight=1.0,
 ):
     """One epoch of skip-gram or CBOW with negative sampling, one thread, float64, textbook order.
-    Updates ``syn0``/``syn1`` in place; returns the summed logistic loss."""
+    Updates ``syn0``/``syn1`` in place; returns the summed logistic loss. ``extras``: ``{centre:
+    [rows]}``, contexts of a centre besides its window, at ``extra_weight`` times its step."""
+    extras = extras or {}
     loss = 0.0
     done = words_before
     for sentence, sentence_weights in zip(sentences, weights):
@@ -84,7 +88,8 @@ def sgns_epoch(
                 b = 1 + (((rng.next() >> 32) * window) >> 32) if shrink_windows else window
                 lo, hi = max(0, pos - b), min(n, pos + b + 1)
             context = [kept[c][0] for c in range(lo, hi) if c != pos]
-            if not context:
+            extra = extras.get(centre, [])
+            if not context and not extra:
                 continue
             step = lr * centre_weight
             # one draw of negatives per centre word, shared by all its contexts
@@ -99,11 +104,18 @@ def sgns_epoch(
                     grad, pair_loss = _predict(syn1, syn0[ctx].copy(), centre, negatives, step)
                     syn0[ctx] += grad
                     loss += pair_loss
+                for ctx in extra:
+                    grad, pair_loss = _predict(syn1, syn0[ctx].copy(), centre, negatives, step * extra_weight)
+                    syn0[ctx] += grad
+                    loss += pair_loss
             else:
-                hidden = np.mean([syn0[c] for c in context], axis=0)
+                total = sum(syn0[c] for c in context) + sum(extra_weight * syn0[x] for x in extra)
+                hidden = total / (len(context) + len(extra))
                 grad, pair_loss = _predict(syn1, hidden, centre, negatives, step)
                 for ctx in context:
                     syn0[ctx] += grad
+                for ctx in extra:
+                    syn0[ctx] += extra_weight * grad
                 loss += pair_loss
     return loss
 

@@ -7,7 +7,7 @@ from scipy import stats
 from item2vec import Corpus
 from item2vec.engine._rng import seed_states
 from item2vec.engine._sampling import build_alias, sample_many
-from item2vec.engine.training import plan, run
+from item2vec.engine.training import ExtraContexts, plan, run
 
 import naive
 
@@ -22,15 +22,26 @@ SENTENCES = [
 
 
 def _train_both(
-    sg, shrink_windows=True, whole_sentence=False, sample=0.3, weights=None, epochs=2, min_count=1, context_samples=0
+    sg,
+    shrink_windows=True,
+    whole_sentence=False,
+    sample=0.3,
+    weights=None,
+    epochs=2,
+    min_count=1,
+    context_samples=0,
+    extras=None,
 ):
+    """Train with the kernel and the reference; ``extras``: ``({centre: [extra rows]}, n_extra_rows,
+    weight)``, the extra rows after the vocabulary's."""
     corpus = Corpus.from_sentences(SENTENCES)
     if weights is not None:
         corpus = Corpus(corpus.tokens, corpus.offsets, corpus.vocab, weights)
     vocab, remap = corpus.vocab.prune(min_count)
+    extra_map, n_extra, extra_weight = extras if extras is not None else ({}, 0, 1.0)
     rng = np.random.default_rng(0)
-    syn0 = ((rng.random((len(vocab), 8)) - 0.5) / 8).astype(np.float32)
-    syn1 = ((rng.random((len(vocab), 8)) - 0.5) / 8).astype(np.float32)
+    syn0 = ((rng.random((len(vocab) + n_extra, 8)) - 0.5) / 8).astype(np.float32)
+    syn1 = ((rng.random((len(vocab) + n_extra, 8)) - 0.5) / 8).astype(np.float32)
     ref0, ref1 = syn0.astype(np.float64), syn1.astype(np.float64)
     training = plan(corpus, vocab, remap, sample=sample, ns_exponent=0.75, workers=1)
     settings = dict(
@@ -43,7 +54,12 @@ def _train_both(
         alpha=0.05,
         min_alpha=0.001,
     )
-    reports = run(syn0, syn1, corpus, training, epochs=epochs, seed=7, compute_loss=True, **settings)
+    extra = None
+    if extras is not None:
+        lists = [extra_map.get(row, []) for row in range(len(vocab))]
+        offsets = np.concatenate([[0], np.cumsum([len(rows) for rows in lists])]).astype(np.int64)
+        extra = ExtraContexts(offsets, np.array(sum(lists, []), dtype=np.int32), extra_weight)
+    reports = run(syn0, syn1, corpus, training, epochs=epochs, seed=7, compute_loss=True, extra=extra, **settings)
 
     pruned = corpus.prune(min_count)
     bounds = list(zip(pruned.offsets[:-1], pruned.offsets[1:]))
@@ -64,6 +80,8 @@ def _train_both(
             words_before=e * pruned.n_tokens,
             total_words=epochs * pruned.n_tokens,
             rng=rng_ref,
+            extras=extra_map,
+            extra_weight=extra_weight,
         )
         for e in range(epochs)
     ]
@@ -92,6 +110,21 @@ def test_sampled_session_context_matches_naive_reference(context_samples):
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
     every_pair, *_ = _train_both(True, whole_sentence=True, sample=0.0)
     assert not np.allclose(syn0, every_pair)  # long sessions did sample (a 7- and an 8-item one here)
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+@pytest.mark.parametrize("whole", [False, True], ids=["window", "session"])
+def test_extra_contexts_match_the_reference(sg, whole):
+    """Attribute-style extra contexts (rows after the items, several per centre, some centres
+    without, and the single-item session trained through its extras alone) against the reference."""
+    n = len(Corpus.from_sentences(SENTENCES).vocab)
+    extras = ({0: [n, n + 1], 2: [n + 1], 5: [n + 2], 4: [n]}, 3, 0.5)
+    syn0, syn1, ref0, ref1, loss, ref_loss = _train_both(sg, whole_sentence=whole, extras=extras)
+    np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+    plain0, *_ = _train_both(sg, whole_sentence=whole)
+    assert not np.allclose(syn0[:n], plain0)  # the extras did change the items' training
 
 
 @pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])

@@ -83,6 +83,12 @@ _OPTIONS = {  # name: (type, default, help, flag declarations)
         for name, (kind, text, decls) in _PRESET_OPTIONS.items()
     },
     "max_final_vocab": (int | None, config.MAX_FINAL_VOCAB, "Keep at most this many items.", ()),
+    "attribute_weight": (
+        float,
+        config.ATTRIBUTE_WEIGHT,
+        "With item attributes: an attribute's step relative to an item context's.",
+        (),
+    ),
     "workers": (int | None, config.WORKERS, "Training threads (default: all cores).", ()),
     "seed": (int, config.SEED, "Random seed (bit-identical results with --workers 1).", ()),
 }

@@ -149,8 +149,11 @@ def similar(
         table.add_column("rank", justify="right")
         table.add_column("item")
         table.add_column("cosine", justify="right")
+        if loaded.n_cold_:
+            table.add_column("cold")
         for rank, (key, score) in enumerate(loaded.similar(item, k), 1):
-            table.add_row(str(rank), key, f"{score:.4f}")
+            cold = ("true" if loaded.is_cold(key) else "",) if loaded.n_cold_ else ()
+            table.add_row(str(rank), key, f"{score:.4f}", *cold)
         Console().print(table)
 
 

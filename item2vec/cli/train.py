@@ -57,6 +57,23 @@ def train(
             "reuse it with --corpus DIR."
         ),
     ] = None,
+    item_attributes: Annotated[
+        Path | None,
+        typer.Option(
+            help="Item attributes (CSV/TSV/Parquet): item id, then one attribute per column, '|' between several "
+            "values. Trained with the items; items in no event become cold items with vectors from their attributes."
+        ),
+    ] = None,
+    attr_item_col: Annotated[
+        str | None, typer.Option(help="--item-attributes: the item id column (default: the first).")
+    ] = None,
+    warm_start: Annotated[
+        Path | None,
+        typer.Option(
+            help="Continue from this model directory with the new data (a warm refresh): its items keep their "
+            "vectors, new items start from attributes or at random, unset hyperparameters take its values."
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     track: Annotated[
         bool, typer.Option("--track/--no-track", help="Record the run in MLflow (parameters, loss curve, model).")
@@ -81,6 +98,22 @@ def train(
     model = Item2Vec(**hyper)
     model._validate_params("text" if text is not None else "sessions")  # bad options fail before any reading
     warnings.showwarning = show_warning
+    attributes = None
+    if item_attributes is not None:
+        from item2vec.data.attributes import read_item_attributes
+
+        attributes = read_item_attributes(item_attributes, attr_item_col)  # a bad file fails before the events
+    elif attr_item_col is not None:
+        fail("--attr-item-col needs --item-attributes FILE")
+    from item2vec.refresh import inherit
+
+    old = None
+    if warm_start is not None:
+        try:
+            old = Item2Vec.load(warm_start, mmap=False)  # a wrong model fails before the events are read
+        except (FileNotFoundError, ValueError) as exc:
+            fail(f"--warm-start: {exc}")
+        inherit(model.resolve()[1], model.get_params(), old.params_, str(warm_start))
     if text is not None:
         corpus = read_text(text, tokenize, phrases, cache=corpus_cache)
     elif sessions is not None:
@@ -102,17 +135,23 @@ def train(
             corpus.save(corpus_cache)
             corpus = type(corpus).load(corpus_cache)
     preset, params = model.resolve(corpus.kind)
+    if old is not None:
+        preset, params = (
+            f"of {warm_start} (warm refresh)",
+            inherit(params, model.get_params(), old.params_, str(warm_start)),
+        )
     console.print(f"preset {preset}: " + ", ".join(f"{k} {v}" for k, v in params.items() if k in PRESET_KEYS))
     tracker = Tracker(experiment, enabled=track)
     with tracker.run(f"train {text or events or sessions or corpus_dir}", tags={"command": "train"}):
         tracker.log_params({**params, "preset": preset, "data": text or events or sessions or corpus_dir})
-        model.fit(corpus, progress=progress)
+        model.fit(corpus, progress=progress, item_attributes=attributes, warm_start=old)
         model.save(out)
         tracker.log_training_log(model.training_log_)
         tracker.log_artifact_dir(out, "model")
     last = model.training_log_[-1]
+    cold = f" ({model.n_cold_:,} cold, from {len(model.attribute_keys_):,} attribute values)" if attributes else ""
     console.print(
-        f"saved {out}: {len(model):,} items x {model.vector_size_} "
+        f"saved {out}: {len(model):,} items{cold} x {model.vector_size_} "
         f"(last epoch: loss {last['mean_loss']:.4f}, {last['words_per_second']:,.0f} words/s)"
     )
     report_tracking(tracker)

@@ -97,6 +97,9 @@ def train_range(
     loss_out,
     examples_out,
     compute_loss,
+    extra_offsets,
+    extra_rows,
+    extra_weight,
 ):
     """Train on sentences ``first..last-1`` (called by name from ``training.run``).
 
@@ -122,9 +125,14 @@ def train_range(
     state: this thread's RNG state (``_rng.seed_states``).
     loss_out, examples_out: per-thread sums, added to at the end.
     compute_loss: sum the logistic loss (costs a log per example).
+    extra_offsets, extra_rows: CSR over rows, the *extra contexts* of each centre row besides its
+    window (e.g. its attribute tokens, rows after the items): they predict the centre like a
+    window context, with the centre's negatives, at ``extra_weight`` times its step. Empty
+    ``extra_offsets``: none (and no change to any draw, so results are unchanged).
     """
     d = syn0.shape[1]
     has_weights = len(weights) > 0
+    has_extras = len(extra_offsets) > 0
     max_len = 0
     for s in range(first, last):
         max_len = max(max_len, offsets[s + 1] - offsets[s])
@@ -170,7 +178,9 @@ def train_range(
                     b = 1 + below(high32(next_u64(state)), window)
                 lo = max(0, pos - b)
                 hi = min(n, pos + b + 1)
-            if hi - lo <= 1:
+            e_lo = extra_offsets[centre] if has_extras else 0
+            e_hi = extra_offsets[centre + 1] if has_extras else 0
+            if hi - lo <= 1 and e_hi == e_lo:
                 continue
             step = lr * wbuf[pos] if has_weights else lr
             n_neg = _draw_negatives(centre, negative, neg_threshold, neg_alias, state, negatives)
@@ -190,6 +200,12 @@ def train_range(
                     examples += 1
                     for j in range(d):
                         syn0[ctx, j] += grad[j]
+                for e in range(e_lo, e_hi):
+                    ctx = extra_rows[e]
+                    loss += _predict(syn1, syn0[ctx], centre, negatives, n_neg, step * extra_weight, grad, compute_loss)
+                    examples += 1
+                    for j in range(d):
+                        syn0[ctx, j] += grad[j]
             else:
                 for j in range(d):
                     hidden[j] = 0.0
@@ -197,7 +213,10 @@ def train_range(
                     if c != pos:
                         for j in range(d):
                             hidden[j] += syn0[buf[c], j]
-                inv = np.float32(1.0) / np.float32(hi - lo - 1)
+                for e in range(e_lo, e_hi):
+                    for j in range(d):
+                        hidden[j] += extra_weight * syn0[extra_rows[e], j]
+                inv = np.float32(1.0) / np.float32(hi - lo - 1 + e_hi - e_lo)
                 for j in range(d):
                     hidden[j] *= inv
                 loss += _predict(syn1, hidden, centre, negatives, n_neg, step, grad, compute_loss)
@@ -206,5 +225,8 @@ def train_range(
                     if c != pos:
                         for j in range(d):
                             syn0[buf[c], j] += grad[j]
+                for e in range(e_lo, e_hi):
+                    for j in range(d):
+                        syn0[extra_rows[e], j] += extra_weight * grad[j]
     loss_out[thread] += loss
     examples_out[thread] += examples

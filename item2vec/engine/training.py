@@ -52,6 +52,22 @@ class TrainingPlan:
     words_per_epoch: int  # corpus tokens that survive pruning
 
 
+@dataclass(frozen=True)
+class ExtraContexts:
+    """Contexts of each centre row besides its window (CSR over rows), e.g. an item's attribute
+    tokens (rows after the items): each predicts the centre like a window context, at ``weight``
+    times its step (``_sgns.train_range``)."""
+
+    offsets: np.ndarray  # int64, one more than the rows that can be a centre
+    rows: np.ndarray  # int32 rows of syn0
+    weight: float
+
+    @classmethod
+    def none(cls) -> ExtraContexts:
+        """No extra context: training is exactly the plain kernel's."""
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), 0.0)
+
+
 def plan(
     corpus: Corpus, vocab: Vocab, remap: np.ndarray, sample: float, ns_exponent: float, workers: int
 ) -> TrainingPlan:
@@ -91,8 +107,11 @@ def run(
     compute_loss: bool,
     callback: Callable[[EpochReport], object] | None = None,
     progress: bool = False,
+    extra: ExtraContexts | None = None,
 ) -> list[EpochReport]:
-    """Train ``syn0``/``syn1`` in place for ``epochs`` epochs; return one report per epoch."""
+    """Train ``syn0``/``syn1`` in place for ``epochs`` epochs; return one report per epoch.
+    ``extra``: contexts of each centre besides its window (``ExtraContexts``; default none)."""
+    extra = extra if extra is not None else ExtraContexts.none()
     workers = len(training.thread_bounds) - 1
     states = seed_states(seed, workers)
     weights = corpus.weights if corpus.weights is not None else np.zeros(0, dtype=np.float32)
@@ -131,6 +150,9 @@ def run(
                 loss_out=loss,
                 examples_out=examples,
                 compute_loss=compute_loss,
+                extra_offsets=extra.offsets,
+                extra_rows=extra.rows,
+                extra_weight=np.float32(extra.weight),
             )
             threads = [
                 threading.Thread(

@@ -2,8 +2,9 @@
 
 - ``word2vec`` / ``word2vec-binary``: the original C tool's formats; gensim's
   ``KeyedVectors.load_word2vec_format(path, binary=...)`` reads them back with identical vectors.
-- ``parquet``: one row per item: ``item`` (str), ``count`` (training occurrences), ``vector``
-  (fixed-size float32 list): for Spark, DuckDB, BigQuery and vector databases.
+- ``parquet``: one row per item: ``item`` (str), ``count`` (training occurrences), ``cold``
+  (a cold item: vector from its attributes, no event), ``vector`` (fixed-size float32 list): for
+  Spark, DuckDB, BigQuery and vector databases.
 - ``npy``: the ``(n_items, dim)`` float32 matrix as ``OUT`` plus its row keys as a JSON list in
   ``OUT`` with the suffix ``.keys.json``: for NumPy, FAISS and friends.
 
@@ -53,6 +54,7 @@ def vector_frame(model) -> pl.DataFrame:
         {
             "item": pl.Series(model.index_to_key, dtype=pl.String),
             "count": np.asarray(model.vocab_.counts, dtype=np.int64),
+            "cold": np.arange(len(model)) >= len(model) - model.n_cold_,
             "vector": pl.Series(vectors, dtype=pl.Array(pl.Float32, vectors.shape[1])),
         }
     )

@@ -117,7 +117,7 @@ class Recommender:
     def recommend(self, sessions: Sequence[Sequence] | pl.Series, ids=None) -> tuple[pl.DataFrame, BatchStats]:
         """Recommendations for one chunk: a frame ``id, rank, item, score, fallback`` (``rank``
         from 1; ``score`` null for fallback rows; fewer than ``k`` rows when a session runs out
-        of candidates) and what the chunk contained."""
+        of candidates), plus ``cold`` for a model with cold items, and what the chunk contained."""
         encoded = encode_sessions(self.model, sessions)
         n, k = len(encoded), self.options.k
         if ids is None:
@@ -137,6 +137,9 @@ class Recommender:
                 "fallback": encoded.empty[rows],
             }
         )
+        n_cold = getattr(self.model, "n_cold_", 0)
+        if n_cold:  # a model trained with attributes: flag the items that come from them alone
+            frame = frame.with_columns(cold=pl.Series(items.ravel()[present] >= len(self.model) - n_cold))
         stats = BatchStats(
             sessions=n,
             unknown_items=encoded.n_unknown,
