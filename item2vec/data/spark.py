@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,16 +39,19 @@ def spark_session(master: str | None = None):
         return active
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise SparkUnavailable(f"Spark needs Java, and no java is on PATH (JAVA_HOME unset); {INSTALL_HINT}")
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no warning about the host's loopback name
     builder = SparkSession.builder.appName("item2vec")
     submitted = "spark.master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "") or os.environ.get("SPARK_ENV_LOADED")
     if master or not submitted:
         builder = builder.master(master or config.SPARK_LOCAL_MASTER)
         builder = builder.config("spark.pyspark.python", sys.executable)
+        builder = builder.config("spark.sql.shuffle.partitions", str(config.SPARK_LOCAL_SHUFFLE_PARTITIONS))
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.log.level", "ERROR")
+        .config("spark.log.level", config.SPARK_LOG_LEVEL)
     )
     try:
         return builder.getOrCreate()
