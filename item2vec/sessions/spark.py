@@ -366,8 +366,10 @@ class _Run:
                 .filter(F.col("__end") <= options.keep_last)
                 .drop("__end")
             )
-            self.tally.drop("truncated", n_collapsed - self.count(kept, F.lit(True))[0])
-            collapsed = kept
+            n_kept = self.count(kept, F.lit(True))[0]
+            self.tally.drop("truncated", n_collapsed - n_kept)
+            collapsed, n_collapsed = kept, n_kept
+        self.tally.require(n_collapsed)
         return collapsed
 
     def filters(self, table: DataFrame) -> DataFrame:
@@ -464,6 +466,7 @@ class _Run:
         """How many rows meet each condition, in one job."""
         from pyspark.sql import functions as F
 
+        conditions = [F.col(c) if isinstance(c, str) else c for c in conditions]
         row = self._collect(frame.agg(*[F.count(F.when(c, 1)) for c in conditions]))[0]
         return [int(v) for v in row]
 
