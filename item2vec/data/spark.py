@@ -45,7 +45,7 @@ def spark_session(master: str | None = None):
     submitted = "spark.master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "") or os.environ.get("SPARK_ENV_LOADED")
     if master or not submitted:
         builder = builder.master(master or config.SPARK_LOCAL_MASTER)
-        builder = builder.config("spark.pyspark.python", sys.executable)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers import this environment
         builder = builder.config("spark.sql.shuffle.partitions", str(config.SPARK_LOCAL_SHUFFLE_PARTITIONS))
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
