@@ -108,7 +108,11 @@ def sessionize_spark(
 
     Raises ``ValueError`` with one line for bad input, including when a step removes every event.
     """
-    run = _Run(events, fmt, options, origin)
+    with _Run(events, fmt, options, origin) as run:
+        return _sessionize(run)
+
+
+def _sessionize(run: _Run) -> SparkSessions:
     table = run.filters(run.sessionise())
     n_events, n_sessions, n_items = run.sizes(table)
     run.tally.require(n_events)
@@ -130,14 +134,20 @@ def temporal_split_spark(
     """``temporal_split`` on Spark: training sessions end before the cutoff (cleaned on training
     counts), test sessions start at or after it (known items, ``min_length``), sessions that
     straddle it are dropped."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
 
     if (cutoff is None) == (last_days is None):
         raise ValueError("give exactly one of cutoff and last_days")
     if last_days is not None and not last_days > 0:
         raise ValueError(f"last_days must be > 0, got {last_days}")
-    run = _Run(events, fmt, options, origin)
+    with _Run(events, fmt, options, origin) as run:
+        return _temporal_split(run, cutoff, last_days)
+
+
+def _temporal_split(run: _Run, cutoff, last_days) -> SparkSplit:
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    options = run.options
     table = run.sessionise()
     if last_days is not None:
         cutoff_us = run.tally.latest_us - round(last_days * 86_400_000_000)
@@ -175,17 +185,20 @@ def leave_last_out_spark(
 ) -> SparkSplit:
     """``leave_last_out`` on Spark: training holds every cleaned session without its last event,
     test the whole sessions whose last item occurs in training."""
+
+    with _Run(events, fmt, options, origin) as run:
+        return _leave_last_out(run)
+
+
+def _leave_last_out(run: _Run) -> SparkSplit:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    run = _Run(events, fmt, options, origin)
     table = run.filters(run.sessionise())
     run.tally.require(run.count(table, F.lit(True))[0])
     from_end = Window.partitionBy(*_SESSION).orderBy(F.desc("time"), F.desc("row"))
     table = run.cache(table.withColumn("last", F.row_number().over(from_end) == 1))
     train = run.cache(table.filter(~F.col("last")).drop("last"))
-    n_train_events, n_train_sessions, n_train_items = run.sizes(train)
-    run.tally.require(n_train_events, "training events (every session has a single event)")
     known = train.select("item").distinct().withColumn("known", F.lit(True))
     targets = (
         table.filter("last")
@@ -193,7 +206,9 @@ def leave_last_out_spark(
         .select(*_SESSION, F.coalesce("known", F.lit(False)).alias("known"))
     )
     targets = run.cache(targets)
-    run.tally.drop("unseen target", run.count(targets, ~F.col("known"))[0])
+    run.tally.drop("unseen target", run.count(targets, ~F.col("known"))[0])  # counted first, as hold_out_last
+    n_train_events, n_train_sessions, n_train_items = run.sizes(train)
+    run.tally.require(n_train_events, "training events (every session has a single event)")
     test = run.cache(table.join(targets.filter("known").select(*_SESSION), list(_SESSION), "left_semi").drop("last"))
     n_test_events, n_test_sessions, _ = run.sizes(test)
     run.tally.require(n_test_events, "test sessions", ("unseen target",))
@@ -213,8 +228,20 @@ class _Run:
         self.spark = events.sparkSession
         self.tally = Tally(self.origin)
         self.cached: list[DataFrame] = []
+        self.events = events
+
+    def __enter__(self) -> _Run:
         with utc_session(self.spark):
-            self.events = self._canonical(events)
+            try:
+                self.events = self._canonical(self.events)
+            except BaseException:
+                self.release()
+                raise
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:  # a failed run leaves nothing cached
+            self.release()
 
     # ---- reading ----------------------------------------------------------------------------
 
