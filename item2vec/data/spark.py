@@ -27,13 +27,14 @@ class SparkUnavailable(ValueError):
 
 
 def spark_session(master: str | None = None):
-    """The active SparkSession, or a new one: ``master`` if given, else what ``spark-submit``
-    set, else ``config.SPARK_LOCAL_MASTER``. Timestamps are handled in UTC (the session time zone)
+    """The active SparkSession, or a new one: ``master`` if given (or ``$ITEM2VEC_SPARK_MASTER``),
+    else what ``spark-submit`` set, else ``config.SPARK_LOCAL_MASTER``. Timestamps are handled in UTC (the session time zone)
     and executors run this interpreter when they are local. Raises ``SparkUnavailable``."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise SparkUnavailable(f"Spark is not installed ({exc}); {INSTALL_HINT}") from None
+    master = master or os.environ.get("ITEM2VEC_SPARK_MASTER")
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
