@@ -28,8 +28,9 @@ class SparkUnavailable(ValueError):
 
 def spark_session(master: str | None = None):
     """The active SparkSession, or a new one: ``master`` if given (or ``$ITEM2VEC_SPARK_MASTER``),
-    else what ``spark-submit`` set, else ``config.SPARK_LOCAL_MASTER``. Timestamps are handled in UTC (the session time zone)
-    and executors run this interpreter when they are local. Raises ``SparkUnavailable``."""
+    else what ``spark-submit`` set, else ``config.SPARK_LOCAL_MASTER``. Timestamps are handled in
+    UTC (the session time zone) and local executors run this interpreter. Raises
+    ``SparkUnavailable``."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -43,7 +44,7 @@ def spark_session(master: str | None = None):
     warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no warning about the host's loopback name
     builder = SparkSession.builder.appName("item2vec")
-    submitted = "spark.master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "") or os.environ.get("SPARK_ENV_LOADED")
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # run by spark-submit: its --master and --conf apply
     if master or not submitted:
         builder = builder.master(master or config.SPARK_LOCAL_MASTER)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers import this environment
