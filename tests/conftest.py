@@ -98,6 +98,8 @@ def spark():
     pytest.importorskip("pyspark", reason="pyspark not installed (pip install -e '.[spark]')")
     from item2vec.data.spark import spark_session
 
+    # the suite caches many small frames in one driver: Spark's default 1 GB heap ran out once
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 2g pyspark-shell")
     session = spark_session("local[2]")
     session.conf.set("spark.sql.shuffle.partitions", "2")
     yield session

@@ -2,6 +2,7 @@
 errors on the random logs of ``test_sessions`` and on every preset's public sample; the CLI's
 directory of Parquet parts read by every downstream command; bad input."""
 
+import json
 import sys
 from datetime import datetime, timedelta
 
@@ -177,10 +178,14 @@ def test_cli_spark_sessions_feed_train_evaluate_and_recommend(spark, tmp_path):
     assert want.returncode == 0 and pl.read_parquet(tmp_path / "r.parquet").equals(
         pl.read_parquet(tmp_path / "w.parquet")
     )
-    evaluated = run_cli("evaluate", "--train", tmp_path / "train", "--test", tmp_path / "pairs.tsv", "--no-track")
-    assert (
-        "pairs.tsv" in evaluated.stderr and evaluated.returncode == 2
-    )  # read the directory, then the missing test file
+    test = pl.read_parquet(tmp_path / "test.parquet")["items"].to_list()
+    (tmp_path / "pairs.tsv").write_text("".join(f"{' '.join(s[:-1])}\t{s[-1]}\n" for s in test))
+    evaluated = run_cli(
+        "evaluate", "--train", tmp_path / "train", "--test", tmp_path / "pairs.tsv", "--baselines", "pop",
+        "--epochs", 1, "--vector-size", 16, "--no-track", "--json", tmp_path / "m.json",
+    )  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "HR@20" in json.loads((tmp_path / "m.json").read_text())["item2vec"]
 
 
 def test_readers_refuse_an_incomplete_directory(spark, tmp_path):
