@@ -135,3 +135,14 @@ VALIDATION_PAIRS = 10_000
 #: kept and the most recent candidate sessions sampled, the ranges session-rec tuned over.
 SESSION_KNN_K_GRID = (50, 100, 200, 500, 1000, 1500, 2000)
 SESSION_KNN_SAMPLE_GRID = (500, 1000, 2500, 5000, 10000)
+
+# ---- Spark (``--engine spark``; README "Scaling out") --------------------------------------
+#: Master when the CLI starts Spark itself (not under ``spark-submit``): every local core.
+SPARK_LOCAL_MASTER = "local[*]"
+#: Shuffle partitions in that local session (Spark's 200 cost more in task overhead than they
+#: spread on one machine).
+SPARK_LOCAL_SHUFFLE_PARTITIONS = 8
+#: Spark's own log level: FATAL, so a failed task's stack trace does not bury the one-line error.
+SPARK_LOG_LEVEL = "FATAL"
+#: Scoring threads per Spark task: Spark runs one task per executor core already.
+SPARK_SCORING_THREADS = 1

@@ -89,3 +89,18 @@ def run_cli(*args, cwd=None, env: dict | None = None, subprocess: bool = False) 
         sys.stderr.flush()
         stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
     return CliResult(code, stdout.decode(errors="replace"), stderr.decode(errors="replace"))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark (2 cores) for every Spark test, started as the CLI starts it; skips when
+    pyspark is not installed (``pip install -e '.[spark]'``)."""
+    pytest.importorskip("pyspark", reason="pyspark not installed (pip install -e '.[spark]')")
+    from item2vec.data.spark import spark_session
+
+    # the suite caches many small frames in one driver: Spark's default 1 GB heap ran out once
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 2g pyspark-shell")
+    session = spark_session("local[2]")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()

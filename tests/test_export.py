@@ -3,7 +3,6 @@ pyfunc model: logged to a throwaway SQLite store, loaded, and scored like `item2
 (also on Spark in local mode when pyspark is installed)."""
 
 import json
-import sys
 
 import mlflow
 import numpy as np
@@ -136,25 +135,11 @@ def test_pyfunc_rejects_input_without_items_column(logged):
 
 
 @pytest.mark.slow
-def test_spark_udf_scores_like_the_cli(logged, scored_by_cli, monkeypatch):
-    pyspark = pytest.importorskip("pyspark", reason="pyspark not installed (pip install -e '.[spark]')")
-    from pyspark.sql import SparkSession
-
-    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # workers must import item2vec from this environment
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("item2vec-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    try:
-        sessions, cli = scored_by_cli
-        frame = spark.createDataFrame([(i, s) for i, s in enumerate(sessions)], "id long, items array<string>")
-        udf = mlflow.pyfunc.spark_udf(spark, logged.model_uri, env_manager="local")
-        rows = frame.repartition(2).withColumn("recs", udf("items")).orderBy("id").collect()
-    finally:
-        spark.stop()
-    assert pyspark.__version__ and len(rows) == len(sessions)
+def test_spark_udf_scores_like_the_cli(logged, scored_by_cli, spark):
+    sessions, cli = scored_by_cli
+    frame = spark.createDataFrame([(i, s) for i, s in enumerate(sessions)], "id long, items array<string>")
+    udf = mlflow.pyfunc.spark_udf(spark, logged.model_uri, env_manager="local")
+    rows = frame.repartition(2).withColumn("recs", udf("items")).orderBy("id").collect()
+    assert len(rows) == len(sessions)
     for row, (_, want_items, _, want_fallback) in zip(rows, cli.iter_rows()):
         assert row.recs["items"] == want_items and row.recs["fallback"] == want_fallback

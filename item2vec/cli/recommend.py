@@ -20,6 +20,7 @@ from item2vec.scoring import BatchStats, Recommender, ScoringOptions
 
 console = Console(stderr=True)
 
+ENGINES = ("polars", "spark")
 Model = Annotated[Path, typer.Argument(help="Model directory written by `item2vec train`.")]
 
 
@@ -76,6 +77,13 @@ def recommend(
     ] = config.BATCH_SIZE,
     workers: Annotated[int | None, typer.Option(help="Scoring threads (default: all cores).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="polars (this machine, in chunks) or spark (the executors score; Parquet sessions or --events "
+            "in, a directory of Parquet parts out)."
+        ),
+    ] = "polars",
     *,
     events_spec: EventSpec,
 ):
@@ -84,10 +92,16 @@ def recommend(
 
     if (sessions is None) == (events is None):
         fail("give the sessions with --sessions FILE or an event log with --events FILE")
-    check_output(out, "--out")
+    if engine not in ENGINES:
+        fail(f"unknown --engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    check_output(out, "--out", directory=engine == "spark")
     options = ScoringOptions(
         k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature, exclude_seen=not keep_seen
     )
+    if engine == "spark":
+        allowed, denied = (_read_ids(p) if p else None for p in (allow, deny))
+        _recommend_on_spark(model, out, sessions, events, per, options, allowed, denied, items_col, id_col, events_spec)
+        return
     recommender = Recommender(
         _load(model),
         options,
@@ -115,6 +129,96 @@ def recommend(
     _report(total.fallback_sessions, "session(s) had no known item and got the most popular items (fallback=true)")
     _report(total.short_sessions, f"session(s) had fewer than {k} candidates left and got fewer rows")
     _report(recommender.ignored_filter_keys, "allow/deny id(s) unknown to the model were ignored")
+
+
+def _recommend_on_spark(model, out, sessions, events, per, options, allow, deny, items_col, id_col, events_spec):
+    """``recommend --engine spark``: sessions read and scored on Spark, the model directory
+    shipped to the executors, the lists written as a directory of Parquet parts."""
+    from item2vec.data.spark import spark_errors, spark_session, write_parquet_dir
+    from item2vec.scoring.spark import recommend_spark
+    from item2vec.sessions.files import is_parquet
+
+    spark = spark_session()
+    if sessions is not None:
+        if not is_parquet(sessions):
+            fail(
+                f"--engine spark reads Parquet sessions (a file or a directory of parts), not the text file {sessions}"
+            )
+        if not sessions.exists():
+            raise FileNotFoundError(f"file not found: {sessions}")
+        if sessions.is_dir():
+            from item2vec.data.files import parquet_parts
+
+            parquet_parts(sessions)  # refuses an incomplete directory
+        frame = spark.read.parquet(str(sessions))
+    else:
+        frame, items_col, id_col = _spark_histories(spark, events, per, events_spec), "items", "id"
+    recs = recommend_spark(
+        frame, model, options, items_column=items_col or "items", id_column=id_col, allow=allow, deny=deny
+    ).persist()
+    from pyspark.sql import functions as F
+
+    origin = str(sessions or events)
+    with spark_errors(origin):
+        n_sessions = frame.count()
+        n_fallback = recs.filter(F.col("fallback")).select("id").distinct().count()
+    if n_sessions and n_fallback == n_sessions:
+        raise ValueError(
+            f"{origin}: none of its {n_sessions:,} sessions has an item known to the model "
+            f"{model}, so every result would be the popularity fallback; are the file and the model a pair?"
+        )
+    write_parquet_dir(recs, out)
+    console.print(
+        f"wrote {out}/: top-{options.k} for {n_sessions:,} {'users' if events and per == 'user' else 'sessions'}"
+    )
+    _report(n_fallback, "session(s) had no known item and got the most popular items (fallback=true)")
+
+
+def _lookalike_on_spark(model, users, out, size, seeds, items, method) -> None:
+    """``lookalike --engine spark``: user vectors read and scored on Spark, the audience written
+    as a directory of Parquet parts."""
+    from item2vec.data.spark import spark_session, write_parquet_dir
+    from item2vec.scoring.spark import campaign_audience_spark, lookalike_spark
+
+    if not users.exists():
+        raise FileNotFoundError(f"file not found: {users}")
+    if users.is_dir():
+        from item2vec.data.files import parquet_parts
+
+        parquet_parts(users)  # refuses an incomplete directory
+    frame = spark_session().read.parquet(str(users))
+    if seeds is not None:
+        audience, unknown = lookalike_spark(frame, _read_ids(seeds), size, method)
+        _report(unknown, f"seed id(s) have no vector in {users} and were ignored")
+    else:
+        audience, unknown = campaign_audience_spark(_load(model), frame, _read_ids(items), size)
+        _report(unknown, "campaign item id(s) unknown to the model were ignored")
+    write_parquet_dir(audience, out)
+    console.print(f"wrote {out}/: an audience of up to {size:,} users (Parquet parts)")
+
+
+def _spark_histories(spark, events, per, events_spec):
+    """``id, items`` on Spark from an event log, as ``event_histories``: per session (its id) or
+    per user (their sessions joined in time order)."""
+    from pyspark.sql import functions as F
+
+    from item2vec.sessions.spark import read_events_spark, sessionize_spark
+
+    if per not in ("user", "session"):
+        raise ValueError(f"per must be 'user' or 'session', got {per!r}")
+    fmt = events_spec.fmt
+    result = sessionize_spark(read_events_spark(spark, events, fmt), fmt, events_spec.options, origin=str(events))
+    for line in result.summary.lines():
+        console.print(line)
+    frame = result.frame
+    if per == "session":
+        return frame.select(F.col("session_id").alias("id"), "items")
+    if "user_id" not in frame.columns:
+        raise ValueError("recommendations per user need a user column (--user-col); or use --per session")
+    ordered = F.sort_array(F.collect_list(F.struct("session_id", "items")))
+    return frame.groupBy(F.col("user_id").alias("id")).agg(
+        F.flatten(F.transform(ordered, lambda s: s["items"])).alias("items")
+    )
 
 
 def _session_source(sessions, events, per, events_spec, chunk_size, items_col, id_col):
@@ -220,6 +324,10 @@ def lookalike(
         str, typer.Option(help="centroid (cosine to the seeds' mean) or max (best cosine to any seed).")
     ] = "centroid",
     workers: Annotated[int | None, typer.Option(help="Threads for --method max (default: all cores).")] = None,
+    engine: Annotated[
+        str,
+        typer.Option(help="polars (this machine) or spark (users scored on the executors; a directory of parts out)."),
+    ] = "polars",
 ):
     """Expand a seed audience to the most similar users, or find the audience of a campaign's items."""
     from item2vec.data.files import write_parquet
@@ -228,7 +336,12 @@ def lookalike(
 
     if (seeds is None) == (items is None):
         fail("give either --seeds FILE (user ids) or --items FILE (a campaign's item ids)")
-    check_output(out, "--out")
+    if engine not in ENGINES:
+        fail(f"unknown --engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    check_output(out, "--out", directory=engine == "spark")
+    if engine == "spark":
+        _lookalike_on_spark(model, users, out, size, seeds, items, method)
+        return
     ids, vectors = read_user_vectors(users)
     if seeds is not None:
         audience, unknown = expand(ids, vectors, _read_ids(seeds), size, method, workers)

@@ -19,6 +19,22 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+#: The file Spark (and ``data.spark.write_parquet_dir``) leaves in a directory of Parquet parts
+#: once every part is written; a directory without it is incomplete and never read.
+SUCCESS_MARKER = "_SUCCESS"
+
+
+def parquet_parts(directory) -> list[Path]:
+    """The Parquet part files of a directory written by Spark, in name order (the order of the
+    rows), refusing a directory without ``_SUCCESS``: its job failed or is still running."""
+    directory = Path(directory)
+    if not (directory / SUCCESS_MARKER).exists():
+        raise ValueError(
+            f"{directory} is an incomplete Parquet directory (no {SUCCESS_MARKER} marker): "
+            "the job that wrote it failed or is still running"
+        )
+    return sorted(p for p in directory.iterdir() if p.suffix == ".parquet" and not p.name.startswith(("_", ".")))
+
 
 def check_output(path, option: str | None = None, directory: bool = False) -> Path:
     """Raise now, naming ``option`` and ``path``, if ``path`` cannot be written: its folder is
@@ -137,7 +153,7 @@ def parquet_chunks(path) -> Iterator[Callable[[pl.DataFrame], None]]:
 
 
 @contextmanager
-def atomic_dir(path, marker: str) -> Iterator[Path]:
+def atomic_dir(path, marker: str, what: str = "an item2vec model directory") -> Iterator[Path]:
     """Yield a temporary directory next to ``path``; on success it replaces ``path`` whole (an
     existing directory is set aside, then removed), on error it is removed. An existing
     non-empty directory without the file ``marker`` is refused: it is not ours to replace."""
@@ -145,7 +161,7 @@ def atomic_dir(path, marker: str) -> Iterator[Path]:
     remove_stale_temporaries(path)
     tmp, old = temporary_path(path), temporary_path(path, "old")
     if path.is_dir() and not (path / marker).exists() and any(path.iterdir()):
-        raise ValueError(f"{path} exists and is not an item2vec directory (no {marker}); refusing to replace it")
+        raise ValueError(f"{path} exists and is not {what} (no {marker}); refusing to replace it")
     try:
         tmp.mkdir()
         yield tmp

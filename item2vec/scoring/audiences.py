@@ -192,13 +192,17 @@ def lookalike(
     n_found = int(users.cast(pl.String).filter(is_seed).n_unique())
     if n_found == 0:
         raise ValueError(f"none of the {len(wanted)} seed users has a user vector")
-    seed_vectors = vectors[is_seed]
-    if method == "centroid":
-        scores = vectors @ _unit(seed_vectors.mean(axis=0))
-    else:
-        scores = max_inner(vectors, seed_vectors, workers)
+    scores = lookalike_scores(vectors, vectors[is_seed], method, workers)
     scores[is_seed] = -np.inf
     return _ranked(users, scores, size), len(wanted) - n_found
+
+
+def lookalike_scores(vectors: np.ndarray, seed_vectors: np.ndarray, method: str, workers: int | None = None):
+    """Each user's score against the seeds: the cosine to their mean direction (``centroid``)
+    or the best cosine to any seed (``max``); float32, one per row of ``vectors``."""
+    if method == "centroid":
+        return vectors @ unit(seed_vectors.mean(axis=0))
+    return max_inner(vectors, seed_vectors, workers)
 
 
 def campaign_audience(
@@ -215,7 +219,7 @@ def campaign_audience(
     rows = [model.key_to_index[k] for k in keys if k in model.key_to_index]
     if not rows:
         raise ValueError(f"none of the {len(keys)} campaign items is known to the model")
-    centroid = _unit(np.asarray(model.unit_vectors)[rows].mean(axis=0))
+    centroid = unit(np.asarray(model.unit_vectors)[rows].mean(axis=0))
     return _ranked(users, vectors @ centroid, size), len(keys) - len(rows)
 
 
@@ -229,7 +233,8 @@ def _check_users(users: pl.Series, vectors: np.ndarray) -> None:
         raise ValueError(f"{len(users)} user ids for {len(vectors)} vectors")
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
+def unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to unit length (float32)."""
     return (vector / max(float(np.linalg.norm(vector)), 1e-30)).astype(np.float32)
 
 

@@ -1,8 +1,10 @@
 """Sessions files read in bounded chunks, for batch jobs over more sessions than fit in memory.
 
 Two formats: a whitespace-separated text file with one session per line (``.gz`` accepted; a
-blank line is an empty session), or a Parquet file with a list column of item ids (``items`` if
-there are several), such as the sessions file ``item2vec sessions`` writes. Every chunk is
+blank line is an empty session), or Parquet with a list column of item ids (``items`` if
+there are several), such as the sessions file ``item2vec sessions`` writes: one file, or a
+directory of parts (``--engine spark``) read in part-name order, refused without Spark's
+``_SUCCESS`` marker (the job that wrote it did not finish). Every chunk is
 ``(ids, sessions)``: two Polars Series
 of equal length, ``sessions`` a list-of-strings column. A session's id is its id column (Parquet)
 or its 0-based position in the file.
@@ -20,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from item2vec.data.corpus import Corpus, CorpusWriter, read_lines
+from item2vec.data.files import parquet_parts
 
 #: The list column used when a Parquet file has several (``item2vec sessions`` also writes ``weights``).
 ITEMS_COLUMN = "items"
@@ -28,12 +31,16 @@ ID_COLUMNS = ("session_id", "user_id", "id")
 
 
 def is_parquet(path) -> bool:
-    return Path(path).suffix.lower() in (".parquet", ".pq")
+    """A Parquet file, or a directory of Parquet parts (``item2vec sessions --engine spark``)."""
+    return Path(path).suffix.lower() in (".parquet", ".pq") or Path(path).is_dir()
 
 
 def count_sessions(path) -> int | None:
-    """Sessions in a Parquet file (from its metadata); ``None`` for text, which would need a pass."""
-    return _open_parquet(path).metadata.num_rows if is_parquet(path) else None
+    """Sessions in a Parquet file or directory (from the metadata); ``None`` for text, which
+    would need a pass."""
+    if not is_parquet(path):
+        return None
+    return sum(_open_parquet(part).metadata.num_rows for part in _parts(path))
 
 
 def iter_session_chunks(
@@ -104,8 +111,19 @@ def _open_parquet(path) -> pq.ParquetFile:
         raise ValueError(f"{path} is not a readable Parquet file ({exc})") from None
 
 
+def _parts(path) -> list[Path]:
+    """The file itself, or the part files of a complete Parquet directory, in row order."""
+    if not Path(path).is_dir():
+        return [Path(path)]
+    parts = parquet_parts(path)
+    if not parts:
+        raise ValueError(f"{path}: the Parquet directory has no part file")
+    return parts
+
+
 def _parquet_chunks(path, chunk_size, items_column, id_column):
-    handle = _open_parquet(path)
+    parts = _parts(path)
+    handle = _open_parquet(parts[0])
     schema = pl.from_arrow(handle.schema_arrow.empty_table()).schema
     names = ", ".join(schema)
     if items_column is None:
@@ -137,10 +155,13 @@ def _parquet_chunks(path, chunk_size, items_column, id_column):
     columns = [items_column] + ([id_column] if id_column else [])
     first = 0
     try:
-        for batch in handle.iter_batches(batch_size=chunk_size, columns=columns):
-            frame = pl.from_arrow(batch)
-            ids = frame[id_column] if id_column else pl.Series(np.arange(first, first + frame.height, dtype=np.int64))
-            first += frame.height
-            yield ids.alias("id"), frame[items_column].cast(pl.List(pl.String)).alias("items")
+        for part in parts:
+            for batch in _open_parquet(part).iter_batches(batch_size=chunk_size, columns=columns):
+                frame = pl.from_arrow(batch)
+                ids = (
+                    frame[id_column] if id_column else pl.Series(np.arange(first, first + frame.height, dtype=np.int64))
+                )
+                first += frame.height
+                yield ids.alias("id"), frame[items_column].cast(pl.List(pl.String)).alias("items")
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(f"{path}: cannot read rows after row {first} ({exc})") from None
