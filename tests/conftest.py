@@ -15,6 +15,10 @@ import pytest
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
+# Every Spark the tests start (the fixture, and the CLI run in-process) shares one driver JVM that
+# caches many frames: Spark's default 1 GB heap ran out in the whole suite. Set before any JVM starts.
+os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 4g pyspark-shell")
+
 
 def shared_file(name: str) -> Path:
     """Path of a file in ``../shared/data``; skips the test (or fails, in CI) if it is missing."""
@@ -98,8 +102,6 @@ def spark():
     pytest.importorskip("pyspark", reason="pyspark not installed (pip install -e '.[spark]')")
     from item2vec.data.spark import spark_session
 
-    # the suite caches many small frames in one driver: Spark's default 1 GB heap ran out once
-    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 2g pyspark-shell")
     session = spark_session("local[2]")
     session.conf.set("spark.sql.shuffle.partitions", "2")
     yield session

@@ -406,19 +406,22 @@ class _Run:
         from pyspark.sql import functions as F
 
         options = self.options
-        first_pass = True
+        first_pass, previous = True, None
         while True:
             frequent = F.count(F.lit(1)).over(Window.partitionBy("item")) >= options.min_item_count
             flagged = table.withColumn("frequent", frequent)
             length = F.sum(F.col("frequent").cast("long")).over(Window.partitionBy(*_SESSION))
             flagged = self.cache(flagged.withColumn("long", length >= options.min_length))
             n_rare, n_short = self.count(flagged, ~F.col("frequent"), F.col("frequent") & ~F.col("long"))
+            if previous is not None:  # materialised in ``flagged`` now: one pass's rows in memory, not all
+                previous.unpersist()
+            previous = flagged
             if not first_pass and n_rare == 0:
                 return table
             first_pass = False
             self.tally.drop("rare item", n_rare)
             self.tally.drop("short session", n_short)
-            table = self.cache(flagged.filter(F.col("frequent") & F.col("long")).drop("frequent", "long"))
+            table = flagged.filter(F.col("frequent") & F.col("long")).drop("frequent", "long")
             if not options.iterate:
                 return table
 
