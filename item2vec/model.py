@@ -16,8 +16,8 @@ import numpy as np
 from item2vec import config, refresh
 from item2vec.data.attributes import attribute_layout, input_to_output, mean_rows, read_item_attributes
 from item2vec.data.corpus import Corpus, Vocab
-from item2vec.data.files import atomic_dir, atomic_path
-from item2vec.engine.training import EpochReport, ExtraContexts, plan, run
+from item2vec.data.files import atomic_dir, atomic_path, read_json_file, unreadable
+from item2vec.engine.training import EpochReport, ExtraContexts, context_settings, plan, run
 
 _HYPERPARAMETERS = (
     "vector_size",
@@ -231,12 +231,8 @@ class Item2Vec:
                 syn1,
                 corpus,
                 training,
-                sg=bool(p["sg"]),
-                window=int(p["window"]),
-                shrink_windows=bool(p["shrink_windows"]),
+                **context_settings(p),
                 whole_sentence=whole_sentence,
-                context_samples=int(p["context_samples"]),
-                negative=int(p["negative"]),
                 alpha=float(p["alpha"]),
                 min_alpha=float(p["min_alpha"]),
                 epochs=int(p["epochs"]),
@@ -614,15 +610,10 @@ def _read_model_files(path: Path, mmap: bool):
     writes; a ``ValueError`` names the file and the fault."""
 
     def fault(name: str, message: str) -> ValueError:
-        return ValueError(f"{path / name}: {message} (not a readable item2vec model)")
+        return unreadable(path / name, message, "item2vec model")
 
     def read_json(name: str):
-        try:
-            return json.loads((path / name).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise fault(name, "missing") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise fault(name, f"not valid JSON ({exc})") from None
+        return read_json_file(path / name, "item2vec model")
 
     def read_array(name: str, ndim: int, kind: str, mode: str | None, rows: int | None = None):
         try:

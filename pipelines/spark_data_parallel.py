@@ -52,7 +52,7 @@ def train_partition(part, shared, vectors, epoch: int):
     """One Spark task: one epoch on this partition's sessions from the broadcast vectors; returns
     ``(partition, [(rows it changed, input deltas, output deltas) per context])``."""
     from item2vec.data.corpus import Corpus, Vocab
-    from item2vec.engine.training import plan, run
+    from item2vec.engine.training import context_settings, plan, run
 
     index, tokens, offsets = part
     p, counts = shared["params"], shared["counts"]
@@ -71,11 +71,8 @@ def train_partition(part, shared, vectors, epoch: int):
             new1,
             corpus,
             training,
-            sg=bool(p["sg"]),
-            window=int(p["window"]),
-            shrink_windows=bool(p["shrink_windows"]),
+            **context_settings(p),
             whole_sentence=whole_sentence,
-            negative=int(p["negative"]),
             alpha=start,
             min_alpha=end,
             epochs=1,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from item2vec.data.files import atomic_dir
+from item2vec.data.files import atomic_dir, read_json_file, unreadable
 
 FORMAT = "item2vec-corpus"
 FORMAT_VERSION = 1
@@ -130,15 +130,10 @@ def read(path) -> CorpusArrays:
         )
 
     def fault(name: str, message: str) -> ValueError:
-        return ValueError(f"{path / name}: {message} (not a readable item2vec corpus)")
+        return unreadable(path / name, message, "item2vec corpus")
 
     def read_json(name: str):
-        try:
-            return json.loads((path / name).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise fault(name, "missing") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise fault(name, f"not valid JSON ({exc})") from None
+        return read_json_file(path / name, "item2vec corpus")
 
     def read_array(name: str, length: int, what: str) -> np.ndarray:
         dtype = np.dtype(ARRAYS[name])

@@ -10,6 +10,7 @@ is gone), so each write to a target cleans up after the crashed ones before it.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -173,3 +174,19 @@ def atomic_dir(path, marker: str, what: str = "an item2vec model directory") -> 
         raise _write_error(exc, tmp, path) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def unreadable(file: Path, message: str, what: str) -> ValueError:
+    """The one-line error of a damaged file in a saved directory: ``<file>: <message> (not a readable <what>)``."""
+    return ValueError(f"{file}: {message} (not a readable {what})")
+
+
+def read_json_file(file: Path, what: str):
+    """The parsed JSON of one file of a saved ``what`` (a model, a corpus); ``unreadable`` when it is
+    missing or not JSON."""
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise unreadable(file, "missing", what) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise unreadable(file, f"not valid JSON ({exc})", what) from None

@@ -88,6 +88,18 @@ def plan(
     )
 
 
+def context_settings(p: dict) -> dict:
+    """The keyword options of ``run`` that come straight from resolved hyperparameters (``Item2Vec.params_``)
+    and say how contexts and negatives are drawn; every caller passes them the same way."""
+    return dict(
+        sg=bool(p["sg"]),
+        window=int(p["window"]),
+        shrink_windows=bool(p["shrink_windows"]),
+        context_samples=int(p["context_samples"]),
+        negative=int(p["negative"]),
+    )
+
+
 def run(
     syn0: np.ndarray,
     syn1: np.ndarray,
