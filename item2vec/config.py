@@ -79,6 +79,11 @@ PRUNED_WARNING_SHARE = 0.5
 #: cold start and warm refresh"); 1 treats a token like an item context.
 ATTRIBUTE_WEIGHT = 1.0
 
+#: Early stopping (``fit(early_stopping=...)``, ``--early-stop``): score the validation pairs every
+#: this many epochs, and stop after this many checks without a better score.
+EARLY_STOP_EVERY = 5
+EARLY_STOP_PATIENCE = 2
+
 #: Warm start (``init="sppmi"``): session pairs are counted up to this distance.
 WARM_START_MAX_DISTANCE = 50
 

@@ -10,6 +10,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,7 +18,10 @@ from item2vec import config, refresh
 from item2vec.data.attributes import attribute_layout, input_to_output, mean_rows, read_item_attributes
 from item2vec.data.corpus import Corpus, Vocab
 from item2vec.data.files import atomic_dir, atomic_path, read_json_file, unreadable
-from item2vec.engine.training import EpochReport, ExtraContexts, context_settings, plan, run
+from item2vec.engine.training import EpochReport, ExtraContexts, ProgressBar, context_settings, plan, train_epochs
+
+if TYPE_CHECKING:
+    from item2vec.evaluation.early_stopping import EarlyStopping
 
 _HYPERPARAMETERS = (
     "vector_size",
@@ -72,7 +76,8 @@ class Item2Vec:
 
     After ``fit``: ``preset_`` and ``params_`` (the preset used, every value as trained),
     ``vectors`` (input), ``output_vectors_``, ``vocab_``, ``training_log_`` (per
-    epoch), ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
+    epoch), ``validation_log_`` (the early-stopping checks),
+    ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
     scorer's share of repeats), ``n_cold_`` (cold items, the last rows) and ``attribute_keys_``,
     ``attribute_vectors_``, ``attribute_output_vectors_`` (empty without attributes).
     """
@@ -153,6 +158,7 @@ class Item2Vec:
         progress: bool = False,
         item_attributes=None,
         warm_start=None,
+        early_stopping: EarlyStopping | None = None,
     ) -> Item2Vec:
         """Learn vectors from a ``Corpus`` or an iterable of token lists; returns ``self``.
 
@@ -163,6 +169,9 @@ class Item2Vec:
         ``warm_start``: a trained ``Item2Vec`` or a saved model directory to continue from with
         this corpus (a warm refresh, ``item2vec.refresh``): its items keep their vectors as the
         starting point, hyperparameters left unset take its values.
+        ``early_stopping``: an ``item2vec.evaluation.EarlyStopping`` (validation pairs and a
+        rule): every few epochs the vectors are scored on the pairs, training stops when the score
+        stops improving and keeps the best check's vectors; ``validation_log_`` lists the checks.
         """
         if not isinstance(corpus, Corpus):
             corpus = Corpus.from_sentences(corpus)
@@ -209,7 +218,8 @@ class Item2Vec:
             runs = [("window", half, False, p["seed"]), ("session", p["vector_size"] - half, True, p["seed"] + 1)]
         else:
             runs = [(None, p["vector_size"], bool(p["whole_sentence"]), p["seed"])]
-        inputs, outputs, log = [], [], []
+        trainings = []  # (context, syn0, syn1, epochs of its training), trained in lockstep
+        bar = ProgressBar(training.words_per_epoch * int(p["epochs"]) * len(runs)) if progress else None
         start = 0
         for context, size, whole_sentence, seed in runs:
             columns, start = slice(start, start + size), start + size
@@ -225,8 +235,7 @@ class Item2Vec:
                 if old is not None and known_tokens.any():
                     rows = len(vocab) + np.flatnonzero(known_tokens)
                     syn0[rows] = np.asarray(old.attribute_vectors_)[old_tokens[known_tokens], columns]
-            watch = self._watch(syn0, syn1, callback, p["alpha"])
-            reports = run(
+            steps = train_epochs(
                 syn0,
                 syn1,
                 corpus,
@@ -238,13 +247,35 @@ class Item2Vec:
                 epochs=int(p["epochs"]),
                 seed=int(seed),
                 compute_loss=bool(p["compute_loss"]),
-                callback=watch,
-                progress=progress,
+                callback=self._watch(syn0, syn1, callback, p["alpha"]),
+                bar=bar,
                 extra=extra,
             )
-            inputs.append(syn0)
-            outputs.append(syn1)
-            log += [_report_dict(r, context) for r in reports]
+            trainings.append((context, syn0, syn1, steps))
+        monitor = early_stopping.monitor() if early_stopping is not None else None
+        repeat_share = corpus.repeat_share()
+        log, best = [], None
+        try:
+            for epoch in range(1, int(p["epochs"]) + 1):
+                log += [_report_dict(next(steps), context) for context, _, _, steps in trainings]
+                if monitor is None or not monitor.due(epoch, int(p["epochs"])):
+                    continue
+                probe = self._probe(vocab, trainings, layout, repeat_share, preset, p)
+
+                def keep():
+                    nonlocal best
+                    best = [(syn0.copy(), syn1.copy()) for _, syn0, syn1, _ in trainings]
+
+                if monitor.check(epoch, probe, keep):
+                    break
+        finally:
+            if bar:
+                bar.close()
+        if best is not None:  # the best check's vectors, not the last epoch's
+            for (_, syn0, syn1, _), (best0, best1) in zip(trainings, best, strict=True):
+                syn0[:], syn1[:] = best0, best1
+        inputs = [syn0 for _, syn0, _, _ in trainings]
+        outputs = [syn1 for _, _, syn1, _ in trainings]
         if not any(entry["examples"] for entry in log):
             raise ValueError(
                 f"training made no example in {p['epochs']} epoch(s): subsampling (sample={p['sample']}) dropped "
@@ -258,9 +289,20 @@ class Item2Vec:
         if old is not None:
             self._sort_by_count()
         self.training_log_ = log
-        self.repeat_share_ = corpus.repeat_share()
+        self.validation_log_ = monitor.log if monitor is not None else []
+        self.repeat_share_ = repeat_share
         self._forget_cache()
         return self
+
+    def _probe(self, vocab: Vocab, trainings: list, layout, repeat_share, preset: str, params: dict) -> Item2Vec:
+        """A model holding copies of the vectors as they are now, mid-fit, for an early-stopping check."""
+        probe = Item2Vec()
+        syn0 = np.hstack([syn0 for _, syn0, _, _ in trainings])
+        syn1 = np.hstack([syn1 for _, _, syn1, _ in trainings])
+        probe._set_vectors(vocab, syn0, syn1, layout)
+        probe.preset_, probe.params_, probe.repeat_share_ = preset, params, repeat_share
+        probe._forget_cache()
+        return probe
 
     def _set_vectors(self, vocab: Vocab, syn0: np.ndarray, syn1: np.ndarray, layout) -> None:
         """Split the trained rows into items and attribute tokens and append the cold items, whose
@@ -392,6 +434,7 @@ class Item2Vec:
             "n_items": len(self),
             "repeat_share": self.repeat_share_,
             "training_log": self.training_log_,
+            "validation_log": self.validation_log_,
             "n_cold": self.n_cold_,
         }
         with atomic_dir(path, marker="config.json") as tmp:
@@ -421,6 +464,7 @@ class Item2Vec:
         model.vectors_ = vectors
         model.output_vectors_ = output
         model.training_log_ = meta.get("training_log", [])
+        model.validation_log_ = meta.get("validation_log", [])
         model.repeat_share_ = meta.get("repeat_share")  # absent before it was measured: None
         model.n_cold_ = meta.get("n_cold", 0)
         model.attribute_keys_, model.attribute_vectors_, model.attribute_output_vectors_ = attributes

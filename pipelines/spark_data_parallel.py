@@ -155,7 +155,7 @@ def as_model(vectors, train, p: dict):
     model.vocab_ = train.vocab
     model.vectors_ = np.hstack([v[0] for v in vectors]).astype(np.float32)
     model.output_vectors_ = np.hstack([v[1] for v in vectors]).astype(np.float32)
-    model.training_log_ = []
+    model.training_log_ = model.validation_log_ = []
     model.repeat_share_ = train.repeat_share()
     model._forget_cache()
     return model

@@ -59,7 +59,10 @@ def test_both_contexts_concatenates_a_window_run_and_a_session_run(synthetic):
     assert both.vectors.shape == (len(window), 33)
     assert np.array_equal(both.vectors, np.hstack([window.vectors, session.vectors]))
     assert np.array_equal(both.output_vectors_, np.hstack([window.output_vectors_, session.output_vectors_]))
-    assert [r["context"] for r in both.training_log_] == ["window"] * FAST["epochs"] + ["session"] * FAST["epochs"]
+    # trained in lockstep, epoch by epoch (so early stopping can score both halves between epochs)
+    assert [(r["context"], r["epoch"]) for r in both.training_log_] == [
+        (context, epoch) for epoch in range(1, FAST["epochs"] + 1) for context in ("window", "session")
+    ]
     assert group_purity(both, synthetic.item_group, k=10) > 0.85
 
 

@@ -22,6 +22,7 @@ from item2vec.cli.options import (
     NLastOption,
     ScorerOption,
     TemperatureOption,
+    early_stop_options,
     hyperparameter_options,
     option_group,
 )
@@ -152,6 +153,7 @@ def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperat
 
 @app.command()
 @hyperparameter_options
+@early_stop_options
 @protocol_options
 @session_options
 def evaluate(
@@ -179,6 +181,7 @@ def evaluate(
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.", rich_help_panel=_TRACK)] = "item2vec",
     *,
     hyper: dict,
+    early_stop: dict | None,
     protocol: Protocol,
     events_spec: EventSpec,
 ):
@@ -198,7 +201,8 @@ def evaluate(
         specs = load_specs(config)
     else:
         Item2Vec(**hyper)._validate_params()
-        specs = [_item2vec_spec(hyper, scorer, n_last, decay, temperature, exclude_seen)]
+        params = {**hyper, "early_stop": early_stop} if early_stop else hyper
+        specs = [_item2vec_spec(params, scorer, n_last, decay, temperature, exclude_seen)]
         baseline_scoring = {"itemknn": {"prefix": "recency", "decay": 0.5}}
         specs += [
             ModelSpec(name, {}, {**baseline_scoring.get(name, {}), "exclude_seen": exclude_seen}) for name in names

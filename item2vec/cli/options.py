@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -130,3 +131,49 @@ def option_group(param: str, options: dict, panel: str, build=dict):
 
 #: Decorate a command taking ``hyper: dict`` so the CLI shows one option per hyperparameter.
 hyperparameter_options = option_group("hyper", _OPTIONS, _PANEL)
+
+
+_EARLY_STOP_OPTIONS = {  # name: (type, default, help, flag declarations)
+    "early_stop": (
+        bool,
+        False,
+        "Score --validation every --check-every epochs (NDCG@20, the click scoring), stop when it has not "
+        "improved for --patience checks, keep the best check's vectors.",
+        ("--early-stop/--no-early-stop",),
+    ),
+    "validation": (
+        Path | None,
+        None,
+        "--early-stop: validation pairs 'prefix items<TAB>next item' per line (the SR-GNN test format), "
+        "e.g. the last sessions of the training period, never the test.",
+        (),
+    ),
+    "check_every": (int, config.EARLY_STOP_EVERY, "--early-stop: epochs between validation checks.", ()),
+    "patience": (int, config.EARLY_STOP_PATIENCE, "--early-stop: checks without improvement before it stops.", ()),
+}
+
+
+def _early_stop_settings(values: dict) -> dict | None:
+    """``{"validation": file, "every": n, "patience": n}``, or None without ``--early-stop``; a
+    wrong combination, value or validation file fails here, before any data is read."""
+    from item2vec.evaluation.early_stopping import EarlyStopping
+
+    if not values["early_stop"]:
+        if values["validation"] is not None:
+            raise ValueError("--validation is only read with --early-stop")
+        return None
+    if values["validation"] is None:
+        raise ValueError(
+            "--early-stop needs validation data: --validation FILE ('prefix items<TAB>next item' per line, "
+            "held out from the training period)"
+        )
+    settings = {"validation": str(values["validation"]), "every": values["check_every"], "patience": values["patience"]}
+    for name, option in (("every", "--check-every"), ("patience", "--patience")):
+        if settings[name] < 1:
+            raise ValueError(f"{option} must be a positive integer, got {settings[name]}")
+    EarlyStopping.from_settings(settings)
+    return settings
+
+
+#: Decorate a command taking ``early_stop: dict | None`` with the early-stopping options.
+early_stop_options = option_group("early_stop", _EARLY_STOP_OPTIONS, "Early stopping", build=_early_stop_settings)

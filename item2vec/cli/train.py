@@ -11,7 +11,7 @@ from rich.console import Console
 
 from item2vec import config
 from item2vec.cli.app import app, fail, report_tracking, show_warning
-from item2vec.cli.options import hyperparameter_options
+from item2vec.cli.options import early_stop_options, hyperparameter_options
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.cli.text import Tokenize, read_text
 from item2vec.data.files import check_output
@@ -22,6 +22,7 @@ PRESET_KEYS = tuple(config.TEXT_PRESET)
 
 @app.command()
 @hyperparameter_options
+@early_stop_options
 @session_options
 def train(
     out: Annotated[Path, typer.Option(help="Model directory to write (replaced atomically).")],
@@ -81,10 +82,12 @@ def train(
     experiment: Annotated[str, typer.Option(help="MLflow experiment name (with --track).")] = "item2vec-train",
     *,
     hyper: dict,
+    early_stop: dict | None,
     events_spec: EventSpec,
 ):
     """Train item vectors and save the model directory. Click data (--events, --sessions) gets the
     clicks preset, text the text preset, unless --preset says otherwise."""
+    from item2vec.evaluation.early_stopping import EarlyStopping, describe
     from item2vec.integrations.tracking import Tracker
     from item2vec.model import Item2Vec
 
@@ -144,10 +147,13 @@ def train(
     tracker = Tracker(experiment, enabled=track)
     with tracker.run(f"train {text or events or sessions or corpus_dir}", tags={"command": "train"}):
         tracker.log_params({**params, "preset": preset, "data": text or events or sessions or corpus_dir})
-        model.fit(corpus, progress=progress, item_attributes=attributes, warm_start=old)
+        stopping = EarlyStopping.from_settings(early_stop) if early_stop else None
+        model.fit(corpus, progress=progress, item_attributes=attributes, warm_start=old, early_stopping=stopping)
         model.save(out)
-        tracker.log_training_log(model.training_log_)
+        tracker.log_training_log(model.training_log_, model.validation_log_)
         tracker.log_artifact_dir(out, "model")
+    if model.validation_log_:
+        console.print(describe(model.validation_log_, int(model.params_["epochs"])))
     last = model.training_log_[-1]
     cold = f" ({model.n_cold_:,} cold, from {len(model.attribute_keys_):,} attribute values)" if attributes else ""
     console.print(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,6 +101,19 @@ def context_settings(p: dict) -> dict:
 
 
 def run(
+    syn0: np.ndarray, syn1: np.ndarray, corpus: Corpus, training: TrainingPlan, *, progress: bool = False, **options
+) -> list[EpochReport]:
+    """Train ``syn0``/``syn1`` in place for every epoch of ``epochs`` (``train_epochs``' options);
+    return one report per epoch."""
+    bar = ProgressBar(training.words_per_epoch * options["epochs"]) if progress else None
+    try:
+        return list(train_epochs(syn0, syn1, corpus, training, bar=bar, **options))
+    finally:
+        if bar:
+            bar.close()
+
+
+def train_epochs(
     syn0: np.ndarray,
     syn1: np.ndarray,
     corpus: Corpus,
@@ -118,96 +131,93 @@ def run(
     seed: int,
     compute_loss: bool,
     callback: Callable[[EpochReport], object] | None = None,
-    progress: bool = False,
+    bar: ProgressBar | None = None,
     extra: ExtraContexts | None = None,
-) -> list[EpochReport]:
-    """Train ``syn0``/``syn1`` in place for ``epochs`` epochs; return one report per epoch.
-    ``extra``: contexts of each centre besides its window (``ExtraContexts``; default none)."""
+) -> Iterator[EpochReport]:
+    """Train ``syn0``/``syn1`` in place, one epoch per step, yielding its report: a caller can
+    interleave several trainings (``both_contexts``), look at the vectors between epochs and stop
+    early (the learning rate then never reaches ``min_alpha``: the schedule runs over ``epochs``).
+    ``extra``: contexts of each centre besides its window (``ExtraContexts``; default none);
+    ``bar``: a progress bar shared by the interleaved trainings."""
     extra = extra if extra is not None else ExtraContexts.none()
     workers = len(training.thread_bounds) - 1
     states = seed_states(seed, workers)
     weights = corpus.weights if corpus.weights is not None else np.zeros(0, dtype=np.float32)
     per_epoch = training.words_per_epoch
     total_words = per_epoch * epochs
-    reports = []
-    bar = _ProgressBar(total_words) if progress else None
-    try:
-        for epoch in range(epochs):
-            done = np.zeros(workers, dtype=np.int64)
-            loss = np.zeros(workers, dtype=np.float64)
-            examples = np.zeros(workers, dtype=np.int64)
-            started = time.perf_counter()
-            failures: list[BaseException] = []
-            shared = dict(
-                syn0=syn0,
-                syn1=syn1,
-                tokens=corpus.tokens,
-                offsets=corpus.offsets,
-                weights=weights,
-                remap=training.remap,
-                keep_threshold=training.keep_threshold,
-                neg_threshold=training.neg_threshold,
-                neg_alias=training.neg_alias,
-                sg=sg,
-                window=window,
-                shrink_windows=shrink_windows,
-                whole_sentence=whole_sentence,
-                context_samples=context_samples,
-                negative=negative,
-                alpha=alpha,
-                min_alpha=min_alpha,
-                words_before=epoch * per_epoch,
-                total_words=total_words,
-                progress=done,
-                loss_out=loss,
-                examples_out=examples,
-                compute_loss=compute_loss,
-                extra_offsets=extra.offsets,
-                extra_rows=extra.rows,
-                extra_weight=np.float32(extra.weight),
+    for epoch in range(epochs):
+        done = np.zeros(workers, dtype=np.int64)
+        loss = np.zeros(workers, dtype=np.float64)
+        examples = np.zeros(workers, dtype=np.int64)
+        started = time.perf_counter()
+        failures: list[BaseException] = []
+        shared = dict(
+            syn0=syn0,
+            syn1=syn1,
+            tokens=corpus.tokens,
+            offsets=corpus.offsets,
+            weights=weights,
+            remap=training.remap,
+            keep_threshold=training.keep_threshold,
+            neg_threshold=training.neg_threshold,
+            neg_alias=training.neg_alias,
+            sg=sg,
+            window=window,
+            shrink_windows=shrink_windows,
+            whole_sentence=whole_sentence,
+            context_samples=context_samples,
+            negative=negative,
+            alpha=alpha,
+            min_alpha=min_alpha,
+            words_before=epoch * per_epoch,
+            total_words=total_words,
+            progress=done,
+            loss_out=loss,
+            examples_out=examples,
+            compute_loss=compute_loss,
+            extra_offsets=extra.offsets,
+            extra_rows=extra.rows,
+            extra_weight=np.float32(extra.weight),
+        )
+        threads = [
+            threading.Thread(
+                target=_capture_failure,
+                daemon=True,
+                args=(failures, train_range),
+                kwargs=dict(
+                    shared,
+                    first=training.thread_bounds[t],
+                    last=training.thread_bounds[t + 1],
+                    thread=t,
+                    state=states[t],
+                ),
             )
-            threads = [
-                threading.Thread(
-                    target=_capture_failure,
-                    daemon=True,
-                    args=(failures, train_range),
-                    kwargs=dict(
-                        shared,
-                        first=training.thread_bounds[t],
-                        last=training.thread_bounds[t + 1],
-                        thread=t,
-                        state=states[t],
-                    ),
-                )
-                for t in range(workers)
-            ]
-            for thread in threads:
-                thread.start()
-            while any(thread.is_alive() for thread in threads):
-                threads[0].join(timeout=0.2)
-                if bar:
-                    bar.update(epoch * per_epoch + int(done.sum()), epoch + 1, epochs)
-            for thread in threads:
-                thread.join()
-            if failures:
-                raise RuntimeError(f"a training thread failed: {failures[0]!r}") from failures[0]
-            report = EpochReport(
-                epoch + 1,
-                epochs,
-                float(loss.sum()),
-                int(examples.sum()),
-                int(done.sum()),
-                time.perf_counter() - started,
-            )
-            reports.append(report)
+            for t in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        shown = 0
+        while any(thread.is_alive() for thread in threads):
+            threads[0].join(timeout=0.2)
             if bar:
-                bar.update((epoch + 1) * per_epoch, epoch + 1, epochs, report)
-            if callback is not None:
-                callback(report)
-    finally:
+                shown = bar.advance(int(done.sum()), shown, epoch + 1, epochs)
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise RuntimeError(f"a training thread failed: {failures[0]!r}") from failures[0]
+        report = EpochReport(
+            epoch + 1,
+            epochs,
+            float(loss.sum()),
+            int(examples.sum()),
+            int(done.sum()),
+            time.perf_counter() - started,
+        )
         if bar:
-            bar.close()
-    return reports
+            bar.advance(per_epoch, shown, epoch + 1, epochs, report)
+        if callback is not None:
+            callback(report)
+        yield report
 
 
 def _capture_failure(failures: list, function, **kwargs) -> None:
@@ -219,7 +229,7 @@ def _capture_failure(failures: list, function, **kwargs) -> None:
         failures.append(exc)
 
 
-class _ProgressBar:
+class ProgressBar:
     """A rich progress bar on stderr, updated from the main thread."""
 
     def __init__(self, total: int):
@@ -238,16 +248,12 @@ class _ProgressBar:
         self._task = self._progress.add_task("training", total=total, status="")
         self._progress.start()
 
-    def update(self, completed: int, epoch: int, epochs: int, report: EpochReport | None = None):
-        status = ""
-        if report is not None:
-            status = f"loss {report.mean_loss:.4f}  {report.words_per_second:,.0f} words/s"
-        self._progress.update(
-            self._task,
-            completed=completed,
-            description=f"epoch {epoch}/{epochs}",
-            **({"status": status} if status else {}),
-        )
+    def advance(self, done: int, shown: int, epoch: int, epochs: int, report: EpochReport | None = None) -> int:
+        """Move the bar by the words one training did since it last showed ``shown`` of this epoch
+        (several interleaved trainings share the bar); returns ``done``, what is shown now."""
+        status = {"status": f"loss {report.mean_loss:.4f}  {report.words_per_second:,.0f} words/s"} if report else {}
+        self._progress.update(self._task, advance=done - shown, description=f"epoch {epoch}/{epochs}", **status)
+        return done
 
     def close(self):
         self._progress.stop()

@@ -4,9 +4,11 @@ the same pairs, and the equal-budget tuning.
 
 Modules, in the order data flows: ``task`` (``NextItemTask``), ``protocols`` (files and splits),
 ``models/`` (registry and one module per family), ``metrics``, ``harness`` (``ModelSpec``,
-``Hooks``, ``fit_and_evaluate``), ``tuning``, ``report``.
+``Hooks``, ``fit_and_evaluate``), ``early_stopping`` (validation checks inside a fit), ``tuning``,
+``report``.
 """
 
+from item2vec.evaluation.early_stopping import EarlyStopping
 from item2vec.evaluation.harness import Evaluation, Hooks, ModelSpec, evaluate_models, fit_and_evaluate
 from item2vec.evaluation.metrics import hit_rate_curve, parse_ks, ranking_metrics, target_ranks
 from item2vec.evaluation.models import BASELINES, MODELS, NextItemModel, make_model, parse_baselines
@@ -21,6 +23,7 @@ from item2vec.evaluation.task import NextItemTask
 
 __all__ = [
     "NextItemTask",
+    "EarlyStopping",
     "read_training_sessions",
     "read_prefix_label_file",
     "split_last_sessions",

@@ -30,8 +30,8 @@ def read_training_sessions(path) -> Corpus:
     return Corpus.from_file(path).as_sessions()
 
 
-def read_prefix_label_file(path, catalogue: Vocab, name: str = "") -> NextItemTask:
-    """The SR-GNN test format: ``prefix items (space-separated) TAB next item`` per line."""
+def read_prefix_label_pairs(path) -> tuple[list[list[str]], list[str]]:
+    """The SR-GNN test format, ``prefix items (space-separated) TAB next item`` per line, as item keys."""
     prefixes: list[list[str]] = []
     targets: list[str] = []
     for line_no, line in enumerate(read_lines(path), 1):
@@ -43,7 +43,13 @@ def read_prefix_label_file(path, catalogue: Vocab, name: str = "") -> NextItemTa
         prefixes.append(parts[0].split())
         targets.append(parts[1].strip())
     if not targets:
-        raise ValueError(f"{path}: the test file has no (prefix, next item) pair")
+        raise ValueError(f"{path}: the file has no (prefix, next item) pair")
+    return prefixes, targets
+
+
+def read_prefix_label_file(path, catalogue: Vocab, name: str = "") -> NextItemTask:
+    """A ``read_prefix_label_pairs`` file as a task over ``catalogue``, refusing one from another dataset."""
+    prefixes, targets = read_prefix_label_pairs(path)
     task = NextItemTask.from_pairs(prefixes, targets, catalogue, name=name or Path(path).name)
     if task.n_unseen_targets == len(task):
         raise ValueError(

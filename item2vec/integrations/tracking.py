@@ -212,9 +212,13 @@ class Tracker:
 
     # ---- what item2vec records -------------------------------------------------------------------
 
-    def log_training_log(self, training_log: list[dict]) -> None:
+    def log_training_log(self, training_log: list[dict], validation_log: list[dict] = ()) -> None:
         """Per-epoch loss and words/second (``Item2Vec.training_log_``), step = epoch; a
-        ``both_contexts`` model's two runs as ``window/loss``, ``session/loss``..."""
+        ``both_contexts`` model's two runs as ``window/loss``, ``session/loss``...; the
+        early-stopping checks (``validation_log_``) as ``validation/HR@20``..."""
+        for check in validation_log:
+            figures = {k: v for k, v in check.items() if "@" in k}
+            self.log_metrics(figures, prefix="validation/", step=int(check["epoch"]))
         for report in training_log:
             prefix = f"{report['context']}/" if "context" in report else ""
             self.log_metrics(
@@ -316,7 +320,7 @@ class TrackingHooks(Hooks):
         """Per-epoch records (models that keep them) and, given ``artifact_path``, the saved model
         (models that can save themselves)."""
         if model.training_log():
-            self.tracker.log_training_log(model.training_log())
+            self.tracker.log_training_log(model.training_log(), model.validation_log())
         if artifact_path is not None and hasattr(model, "save"):
             self.tracker.log_model(model, artifact_path)
 

@@ -69,6 +69,10 @@ class BaseModel:
         """Per-epoch records of the last fit (loss, words/s), for tracking; none by default."""
         return []
 
+    def validation_log(self) -> list[dict]:
+        """Validation checks made during the last fit (early stopping), for tracking; none by default."""
+        return []
+
     def check_scoring(self, scoring: dict) -> None:
         """Raise now on scoring options that ``recommend`` would refuse only after the fit."""
 

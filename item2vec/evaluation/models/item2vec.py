@@ -6,6 +6,7 @@ import numpy as np
 
 from item2vec import config
 from item2vec.data.corpus import Corpus
+from item2vec.evaluation.early_stopping import EarlyStopping
 from item2vec.evaluation.models.base import BaseModel
 from item2vec.evaluation.task import NextItemTask
 from item2vec.model import Item2Vec
@@ -50,15 +51,19 @@ class Item2VecRecommender(BaseModel):
     }
     tuning_defaults = {"preset": "clicks"}
 
-    def __init__(self, **hyperparameters):
+    def __init__(self, early_stop: dict | None = None, **hyperparameters):
+        """``early_stop``: ``EarlyStopping.from_settings``' dict (``--early-stop``), or None."""
         self.hyperparameters = hyperparameters
+        self.early_stop = early_stop
         Item2Vec(**hyperparameters)._validate_params()
 
     def get_params(self) -> dict:
-        return Item2Vec(**self.hyperparameters).get_params()
+        params = Item2Vec(**self.hyperparameters).get_params()
+        return {**params, "early_stop": self.early_stop} if self.early_stop else params
 
     def fit(self, train: Corpus, callback=None) -> Item2VecRecommender:
-        return self.wrap(Item2Vec(**self.hyperparameters).fit(train, callback=callback), train)
+        stopping = EarlyStopping.from_settings(self.early_stop) if self.early_stop else None
+        return self.wrap(Item2Vec(**self.hyperparameters).fit(train, callback=callback, early_stopping=stopping), train)
 
     def wrap(self, model: Item2Vec, train: Corpus) -> Item2VecRecommender:
         """Use an already trained ``Item2Vec`` whose items come from ``train``."""
@@ -80,6 +85,9 @@ class Item2VecRecommender(BaseModel):
 
     def training_log(self) -> list[dict]:
         return self.model_.training_log_
+
+    def validation_log(self) -> list[dict]:
+        return self.model_.validation_log_
 
     def save(self, path) -> None:
         """Save the trained ``Item2Vec`` (readable with ``Item2Vec.load``)."""
