@@ -18,6 +18,7 @@ ALPHA = 0.025
 MIN_ALPHA = 1e-4
 SG = True
 SHRINK_WINDOWS = True
+FORWARD_WINDOW = False
 WHOLE_SENTENCE = False
 BOTH_CONTEXTS = False
 CONTEXT_SAMPLES = 0  # 0: every other item of the session is context (whole_sentence)
@@ -41,6 +42,7 @@ TEXT_PRESET = {
     "min_alpha": MIN_ALPHA,
     "sg": SG,
     "shrink_windows": SHRINK_WINDOWS,
+    "forward_window": FORWARD_WINDOW,
     "whole_sentence": WHOLE_SENTENCE,
     "both_contexts": BOTH_CONTEXTS,
     "context_samples": CONTEXT_SAMPLES,

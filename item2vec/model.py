@@ -36,6 +36,7 @@ _HYPERPARAMETERS = (
     "min_alpha",
     "sg",
     "shrink_windows",
+    "forward_window",
     "whole_sentence",
     "both_contexts",
     "context_samples",
@@ -96,6 +97,7 @@ class Item2Vec:
         min_alpha: float | None = None,
         sg: bool | None = None,
         shrink_windows: bool | None = None,
+        forward_window: bool | None = None,
         whole_sentence: bool | None = None,
         both_contexts: bool | None = None,
         context_samples: int | None = None,
@@ -118,6 +120,7 @@ class Item2Vec:
         self.min_alpha = min_alpha
         self.sg = sg
         self.shrink_windows = shrink_windows
+        self.forward_window = forward_window
         self.whole_sentence = whole_sentence
         self.both_contexts = both_contexts
         self.context_samples = context_samples

@@ -31,9 +31,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("out/click_settings"))
     parser.add_argument("--plot", type=Path, default=None, help="draw the logged rows (HR@20 against fit seconds) here")
     parser.add_argument("--seconds-per-epoch", type=float, default=None, help="--plot: time axis = epochs x this")
+    parser.add_argument(
+        "--curve",
+        type=int,
+        default=0,
+        metavar="N",
+        help="one fit per config, its validation figures every N epochs (the click scoring) to <dataset>_curves.jsonl",
+    )
+    parser.add_argument("--plot-curves", type=Path, default=None, help="draw the logged curves here")
     args = parser.parse_args()
     if args.plot is not None:
         plot(args.out / f"{args.dataset}.jsonl", args.plot, args.seconds_per_epoch)
+        return
+    if args.plot_curves is not None:
+        plot_curves(args.out / f"{args.dataset}_curves.jsonl", args.plot_curves)
         return
 
     from item2vec import config
@@ -50,6 +61,9 @@ def main() -> None:
     print(f"{args.dataset}: {len(train):,} sessions, {len(validation):,} validation pairs; load {os.getloadavg()}")
     for overrides in args.config or [{}]:
         settings = {**base, **overrides}
+        if args.curve:
+            curve(settings, train, validation, args.curve, args.out / f"{args.dataset}_curves.jsonl", args.dataset)
+            continue
         started, cpu = time.perf_counter(), time.process_time()
         model = Item2VecRecommender(**settings).fit(train)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -70,6 +84,55 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         with log.open("a") as out:
             out.write(json.dumps(row) + "\n")
+
+
+def curve(settings: dict, train, validation, every: int, log: Path, dataset: str) -> None:
+    """One fit of ``settings`` with a validation check every ``every`` epochs that never stops it:
+    validation HR/MRR/NDCG@20 against training seconds (checks excluded), one row per check."""
+    from item2vec.evaluation import EarlyStopping
+    from item2vec.model import Item2Vec
+
+    load = os.getloadavg()[0]
+    rule = EarlyStopping.from_task(validation, every=every, patience=10**9)
+    model = Item2Vec(**settings).fit(train, early_stopping=rule)
+    with log.open("a") as out:
+        for check in model.validation_log_:
+            row = {"dataset": dataset, "settings": settings, **check, "load": [load, os.getloadavg()[0]]}
+            row["validation_pairs"] = len(validation)
+            print(json.dumps(row), flush=True)
+            out.write(json.dumps(row) + "\n")
+
+
+def plot_curves(log: Path, target: Path) -> None:
+    """Validation HR@20 and MRR@20 against CPU seconds / 2 (the wall time of 2 quiet cores: the
+    runs shared the machine), one line per logged setting."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    curves: dict[str, list[dict]] = {}
+    for row in rows:
+        curves.setdefault(json.dumps(row["settings"], sort_keys=True), []).append(row)
+    base = rows[0]["settings"]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), dpi=100)
+    for key, points in curves.items():
+        settings = json.loads(key)
+        label = ", ".join(f"{k} {v}" for k, v in settings.items() if base.get(k) != v or k in ("epochs",)) or "preset"
+        for ax, metric in zip(axes, ("HR@20", "MRR@20")):
+            ax.plot([p["cpu_seconds"] / 2 for p in points], [p[metric] for p in points], marker=".", label=label)
+    for ax, metric in zip(axes, ("HR@20", "MRR@20")):
+        ax.axvline(60, color="grey", linestyle=":", linewidth=1)
+        ax.set_xlabel("training seconds (CPU seconds / 2 cores)")
+        ax.set_ylabel(f"validation {metric}")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    figure.suptitle(f"{rows[0]['dataset']}: validation quality during one fit ({rows[0]['validation_pairs']:,} pairs)")
+    figure.tight_layout()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(target)
+    print(f"wrote {target}")
 
 
 def plot(log: Path, target: Path, seconds_per_epoch: float | None) -> None:

@@ -66,6 +66,7 @@ def sgns_epoch(
     words_before,
     total_words,
     rng: SplitMix64,
+    forward_window=False,
     context_samples=0,
     extras=None,
     extra_weight=1.0,
@@ -86,7 +87,7 @@ def sgns_epoch(
                 lo, hi = 0, n
             else:
                 b = 1 + (((rng.next() >> 32) * window) >> 32) if shrink_windows else window
-                lo, hi = max(0, pos - b), min(n, pos + b + 1)
+                lo, hi = max(0, pos - b), (pos + 1 if forward_window else min(n, pos + b + 1))
             context = [kept[c][0] for c in range(lo, hi) if c != pos]
             extra = extras.get(centre, [])
             if not context and not extra:

@@ -25,6 +25,7 @@ def _train_both(
     sg,
     shrink_windows=True,
     whole_sentence=False,
+    forward_window=False,
     sample=0.3,
     weights=None,
     epochs=2,
@@ -49,6 +50,7 @@ def _train_both(
         window=2,
         shrink_windows=shrink_windows,
         whole_sentence=whole_sentence,
+        forward_window=forward_window,
         context_samples=context_samples,
         negative=3,
         alpha=0.05,
@@ -89,10 +91,13 @@ def _train_both(
 
 
 @pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
-@pytest.mark.parametrize("window_mode", ["shrink", "fixed", "whole"])
+@pytest.mark.parametrize("window_mode", ["shrink", "fixed", "whole", "forward"])
 def test_kernel_matches_naive_reference(sg, window_mode):
     syn0, syn1, ref0, ref1, loss, ref_loss = _train_both(
-        sg, shrink_windows=window_mode == "shrink", whole_sentence=window_mode == "whole"
+        sg,
+        shrink_windows=window_mode in ("shrink", "forward"),
+        whole_sentence=window_mode == "whole",
+        forward_window=window_mode == "forward",
     )
     assert not np.allclose(ref0, ((np.random.default_rng(0).random(ref0.shape) - 0.5) / 8))  # it trained
     np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
@@ -186,6 +191,7 @@ def test_a_failing_worker_thread_fails_training(monkeypatch):
             sg=True,
             window=2,
             shrink_windows=True,
+            forward_window=False,
             whole_sentence=False,
             context_samples=0,
             negative=2,

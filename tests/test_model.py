@@ -38,6 +38,31 @@ def test_neighbours_follow_the_planted_chain(synthetic, trained):
     assert hits > 0.5
 
 
+def successor_beats_predecessor(model, synthetic) -> float:
+    """Share of items whose input vector scores the planted chain successor above the item's
+    chain predecessor (input . output: the skip-gram's next-item logit)."""
+    predecessor = {nxt: key for key, nxt in synthetic.successor.items()}
+    wins = []
+    for key in model.index_to_key:
+        after, before = synthetic.successor[key], predecessor.get(key)
+        if before is None or after == before:
+            continue
+        query = model.vectors[model.index(key)]
+        out = model.output_vectors_
+        wins.append(query @ out[model.index(after)] > query @ out[model.index(before)])
+    return float(np.mean(wins))
+
+
+def test_forward_window_learns_what_follows_not_what_came_before(synthetic):
+    # measured over seeds 1-3 (clicks preset, 5 epochs, 32 dimensions): symmetric 0.48-0.50,
+    # forward 0.83-0.88 of 300 items
+    settings = dict(preset="clicks", epochs=5, vector_size=32, both_contexts=False, seed=2)
+    symmetric = Item2Vec(**settings).fit(synthetic.sessions()[:3000])
+    forward = Item2Vec(**settings, forward_window=True).fit(synthetic.sessions()[:3000])
+    assert successor_beats_predecessor(symmetric, synthetic) < 0.6
+    assert successor_beats_predecessor(forward, synthetic) > 0.75
+
+
 def test_workers_1_is_bit_identical_and_seed_matters(synthetic):
     sessions = synthetic.sessions()[:3000]
     a = Item2Vec(**FAST, workers=1).fit(sessions)

@@ -46,6 +46,11 @@ _PRESET_OPTIONS = {
     "min_alpha": (float, "Final learning rate.", ()),
     "sg": (bool, "Skip-gram or CBOW.", ("--sg/--cbow",)),
     "shrink_windows": (bool, "Sample each window size in [1, window].", ("--shrink-windows/--no-shrink-windows",)),
+    "forward_window": (
+        bool,
+        "Window contexts only before each item: an item's vector predicts what follows it (click order).",
+        ("--forward-window/--no-forward-window",),
+    ),
     "whole_sentence": (
         bool,
         "Use the whole session as context (order-free baskets).",

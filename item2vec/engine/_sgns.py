@@ -84,6 +84,7 @@ def train_range(
     sg,
     window,
     shrink_windows,
+    forward_window,
     whole_sentence,
     context_samples,
     negative,
@@ -112,6 +113,8 @@ def train_range(
     neg_threshold, neg_alias: the alias table of the noise distribution (``_sampling.build_alias``).
     sg: skip-gram (True) or CBOW. window: maximum distance of a context item.
     shrink_windows: draw each centre's window uniformly from 1..window, as word2vec does.
+    forward_window: a centre's window contexts are only the items before it, so each item's input
+    vector learns to predict what follows it (and not what came before: the order click data has).
     whole_sentence: every other item of the sentence is context (ignores ``window``).
     context_samples: with ``whole_sentence`` and skip-gram, a centre whose sentence holds more other
     items than this trains on this many of them drawn uniformly (with replacement) instead of all:
@@ -177,7 +180,7 @@ def train_range(
                 if shrink_windows:
                     b = 1 + below(high32(next_u64(state)), window)
                 lo = max(0, pos - b)
-                hi = min(n, pos + b + 1)
+                hi = pos + 1 if forward_window else min(n, pos + b + 1)
             e_lo = extra_offsets[centre] if has_extras else 0
             e_hi = extra_offsets[centre + 1] if has_extras else 0
             if hi - lo <= 1 and e_hi == e_lo:

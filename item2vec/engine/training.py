@@ -95,6 +95,7 @@ def context_settings(p: dict) -> dict:
         sg=bool(p["sg"]),
         window=int(p["window"]),
         shrink_windows=bool(p["shrink_windows"]),
+        forward_window=bool(p["forward_window"]),
         context_samples=int(p["context_samples"]),
         negative=int(p["negative"]),
     )
@@ -123,6 +124,7 @@ def train_epochs(
     window: int,
     shrink_windows: bool,
     whole_sentence: bool,
+    forward_window: bool,
     context_samples: int,
     negative: int,
     alpha: float,
@@ -164,6 +166,7 @@ def train_epochs(
             sg=sg,
             window=window,
             shrink_windows=shrink_windows,
+            forward_window=forward_window,
             whole_sentence=whole_sentence,
             context_samples=context_samples,
             negative=negative,
