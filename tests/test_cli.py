@@ -105,3 +105,4 @@ def test_demo_runs(tmp_path):
     result = item2vec("demo", "--users", 800, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "group recovery" in result.stdout
+    assert "item2vec: HR@20" in result.stdout and "the best baseline (" in result.stdout

@@ -1,6 +1,7 @@
 """``item2vec demo``: the whole story on built-in data, for a first run on a fresh machine:
 synthetic event log -> sessions -> temporal split -> train -> what was learned -> next-item
-evaluation against implicit ALS and the baselines -> MLflow."""
+evaluation against every baseline, each model at its defaults as ``item2vec evaluate`` runs them
+without a flag -> MLflow."""
 
 from __future__ import annotations
 
@@ -17,30 +18,6 @@ from item2vec.cli.app import app, report_tracking
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 
-#: Every model as tuned for this generator by ``item2vec tune --events <demo log> --test-days 5
-#: --trials 30`` (equal budgets: 30 fits per model, chosen on a validation split carved from the
-#: training sessions, never on the test days). item2vec: uniform negatives and the skip-gram's own
-#: next-item prediction (the ``sequence`` scorer).
-DEMO_MODELS = (
-    (
-        "item2vec",
-        {
-            "vector_size": 100,
-            "window": 3,
-            "ns_exponent": 0.0,
-            "sample": 1e-3,
-            "epochs": 30,
-            "min_count": 1,
-            "both_contexts": False,
-        },
-        {"scorer": "sequence", "n_last": 5, "decay": 0.7},
-    ),
-    ("pop", {}, {}),
-    ("itemknn", {"K": 500, "similarity": "bm25"}, {"prefix": "recency", "decay": 0.5}),
-    ("als", {"factors": 64, "regularization": 0.001, "alpha": 40.0, "iterations": 10}, {}),
-    ("bpr", {"factors": 256, "learning_rate": 0.05, "regularization": 0.01, "iterations": 200}, {"prefix": "last"}),
-)
-
 
 @app.command()
 def demo(
@@ -50,12 +27,13 @@ def demo(
     track: Annotated[bool, typer.Option("--track/--no-track", help="Record the run in MLflow (mlruns/).")] = True,
 ):
     """Generate a seeded clickstream with planted item groups and chains, sessionise it with Polars,
-    split it in time, train item2vec, show what it learned, and compare its next-item recommendations
-    with most-popular, item-kNN, implicit ALS and BPR on the test days, tracked in MLflow."""
+    split it in time, train item2vec with the click defaults, show what it learned, and compare its
+    next-item recommendations with every baseline at its defaults on the test days, tracked in MLflow."""
+    from item2vec import config
     from item2vec.cli.app import show_warning
-    from item2vec.cli.evaluate import print_evaluation
+    from item2vec.cli.evaluate import baseline_specs, print_evaluation
     from item2vec.data.synthetic import SyntheticClickstream, group_purity
-    from item2vec.evaluation import ModelSpec, NextItemTask, fit_and_evaluate
+    from item2vec.evaluation import BASELINES, ModelSpec, NextItemTask, fit_and_evaluate
     from item2vec.integrations.tracking import Tracker, TrackingHooks
     from item2vec.sessions import EventFormat, SessionOptions, temporal_split
 
@@ -82,14 +60,8 @@ def demo(
         f"{len(split.test):,} test sessions -> {len(task):,} (prefix, next item) pairs"
     )
 
-    specs = [
-        ModelSpec(
-            kind,
-            {**params, **({"seed": seed} if kind in ("item2vec", "als", "bpr") else {})},
-            {**scoring, "exclude_seen": False},
-        )
-        for kind, params, scoring in DEMO_MODELS
-    ]
+    scoring = {**config.CLICK_SCORING, "exclude_seen": config.EVALUATION_EXCLUDE_SEEN}
+    specs = [ModelSpec("item2vec", {"seed": seed}, scoring), *baseline_specs(BASELINES, config.EVALUATION_EXCLUDE_SEEN)]
     tracker = Tracker("item2vec-demo", enabled=track)
     with tracker.run("demo", tags={"command": "demo"}):
         tracker.log_params({"users": users, "test_days": test_days, "seed": seed})
@@ -97,7 +69,8 @@ def demo(
     model = fitted[specs[0].fit_key].model_
     last = model.training_log_[-1]
     console.print(
-        f"item2vec: {len(model):,} items x {model.vector_size_}, {model.epochs} epochs "
+        f"item2vec ({model.preset_} preset): {len(model):,} items x {model.vector_size_}, "
+        f"{model.params_['epochs']} epochs "
         f"({last['words_per_second']:,.0f} words/s, final loss {last['mean_loss']:.3f})"
     )
     show_neighbours(model, data)
@@ -108,11 +81,24 @@ def demo(
     )
     print_evaluation(
         evaluation,
-        f"Next-item recommendation on the {task.name} (each model tuned on validation "
-        f"with 30 fits; same training data for all)",
+        f"Next-item recommendation on the {task.name} (every model at its defaults, no flag; "
+        f"same training data for all)",
     )
+    console.print(standing(evaluation))
     report_tracking(tracker)
     console.print(f"demo finished in {time.perf_counter() - started:.0f}s")
+
+
+def standing(evaluation, model: str = "item2vec", k: int = 20) -> str:
+    """Where ``model`` stands against the best other model on HR@k and MRR@k, in one line."""
+    parts = []
+    for metric in (f"HR@{k}", f"MRR@{k}"):
+        others = {name: m[metric] for name, m in evaluation.metrics.items() if name != model}
+        rival = max(others, key=others.get)
+        mine = evaluation.metrics[model][metric]
+        verdict = "ahead of" if mine > others[rival] else "behind"
+        parts.append(f"{metric} {mine:.4f}, {verdict} the best baseline ({rival} {others[rival]:.4f})")
+    return f"{model}: " + "; ".join(parts)
 
 
 def show_neighbours(model, data) -> None:

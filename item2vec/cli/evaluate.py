@@ -151,6 +151,15 @@ def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperat
     return ModelSpec("item2vec", hyper, scoring)
 
 
+def baseline_specs(names, exclude_seen: bool) -> list:
+    """The baselines at their library defaults, scored as ``evaluate`` scores them without ``--config``
+    (item-kNN over a recency-weighted prefix)."""
+    from item2vec.evaluation import ModelSpec
+
+    scoring = {"itemknn": {"prefix": "recency", "decay": 0.5}}
+    return [ModelSpec(name, {}, {**scoring.get(name, {}), "exclude_seen": exclude_seen}) for name in names]
+
+
 @app.command()
 @hyperparameter_options
 @early_stop_options
@@ -187,7 +196,7 @@ def evaluate(
 ):
     """Train item2vec and the baselines on the same training data and compare their next-item
     HR/recall, MRR, NDCG and coverage at k on the same test pairs."""
-    from item2vec.evaluation import ModelSpec, fit_and_evaluate, parse_baselines, parse_ks
+    from item2vec.evaluation import fit_and_evaluate, parse_baselines, parse_ks
     from item2vec.evaluation.harness import check_specs
     from item2vec.integrations.tracking import Tracker, TrackingHooks
     from item2vec.model import Item2Vec
@@ -202,10 +211,9 @@ def evaluate(
     else:
         Item2Vec(**hyper)._validate_params()
         params = {**hyper, "early_stop": early_stop} if early_stop else hyper
-        specs = [_item2vec_spec(params, scorer, n_last, decay, temperature, exclude_seen)]
-        baseline_scoring = {"itemknn": {"prefix": "recency", "decay": 0.5}}
-        specs += [
-            ModelSpec(name, {}, {**baseline_scoring.get(name, {}), "exclude_seen": exclude_seen}) for name in names
+        specs = [
+            _item2vec_spec(params, scorer, n_last, decay, temperature, exclude_seen),
+            *baseline_specs(names, exclude_seen),
         ]
     check_specs(specs)
     corpus, task = protocol.load(events_spec)
