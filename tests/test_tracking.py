@@ -174,3 +174,26 @@ def test_recall_plot_has_one_line_per_model(small):
     np.testing.assert_allclose(
         lines[1].get_ydata()[[4, 9]], [evaluation.metrics["itemknn"]["HR@5"], evaluation.metrics["itemknn"]["HR@10"]]
     )
+
+
+def test_early_stopping_checks_are_logged_per_epoch(store, small, tmp_path):
+    from item2vec.evaluation import ModelSpec
+
+    train, task = small
+    (tmp_path / "valid.tsv").write_text(
+        "".join(
+            f"{' '.join(prefix)}\t{task.catalogue.keys[t]}\n" for prefix, t in zip(task.prefix_keys(), task.targets)
+        )
+    )
+    early = {"validation": str(tmp_path / "valid.tsv"), "every": 2, "patience": 10}
+    params = {"vector_size": 16, "epochs": 4, "min_count": 1, "workers": 1, "early_stop": early}
+    tracker = Tracker("test-early", uri=store)
+    with tracker.run("evaluate"):
+        run_id = tracker.run_id
+        _, fitted = fit_and_evaluate(
+            [ModelSpec("item2vec", params, {"scorer": "last"})], train, task, (10,), TrackingHooks(tracker), log=print
+        )
+    history = _client(store).get_metric_history(run_id, metric_name("validation/HR@20"))
+    model = next(iter(fitted.values())).model_
+    assert [m.step for m in history] == [2, 4]
+    assert [m.value for m in history] == pytest.approx([c["HR@20"] for c in model.validation_log_])
