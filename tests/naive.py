@@ -69,11 +69,16 @@ def sgns_epoch(
     context_samples=0,
     extras=None,
     extra_weight=1.0,
+    groups=None,
+    group_negative=0,
 ):
     """One epoch of skip-gram or CBOW with negative sampling, one thread, float64, textbook order.
     Updates ``syn0``/``syn1`` in place; returns the summed logistic loss. ``extras``: ``{centre:
-    [rows]}``, contexts of a centre besides its window, at ``extra_weight`` times its step."""
+    [rows]}``, contexts of a centre besides its window, at ``extra_weight`` times its step.
+    ``groups``: ``{centre: (member rows, threshold, alias)}``, the alias table of the centre's
+    group: after its noise negatives a centre draws ``group_negative`` members (itself dropped)."""
     extras = extras or {}
+    groups = groups or {}
     loss = 0.0
     done = words_before
     for sentence, sentence_weights in zip(sentences, weights):
@@ -96,6 +101,12 @@ def sgns_epoch(
             negatives = [
                 t for t in (alias_draw(neg_threshold, neg_alias, rng.next()) for _ in range(negative)) if t != centre
             ]
+            if centre in groups:
+                members, group_threshold, group_alias = groups[centre]
+                for _ in range(group_negative):
+                    t = members[alias_draw(group_threshold, group_alias, rng.next())]
+                    if t != centre:
+                        negatives.append(t)
             if sg and whole_sentence and 0 < context_samples < len(context):
                 # that many of the other items, drawn uniformly with replacement, after the negatives
                 context = [context[((rng.next() >> 32) * len(context)) >> 32] for _ in range(context_samples)]

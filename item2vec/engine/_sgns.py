@@ -56,6 +56,44 @@ def _draw_negatives(centre, negative, neg_threshold, neg_alias, state, out):
     return n
 
 
+@njit(inline="always", cache=True)
+def _draw_group_negatives(
+    centre, count, group_of, table_offsets, group_threshold, group_alias, group_members, state, out, n
+):
+    """Append ``count`` draws from the alias table of ``centre``'s group to ``out[n:]`` (draws
+    equal to ``centre`` dropped, as for noise items); return the new total. A centre in no group
+    (``group_of`` -1) draws nothing and consumes no random numbers."""
+    g = group_of[centre]
+    if g < 0:
+        return n
+    lo = table_offsets[g]
+    hi = table_offsets[g + 1]
+    for _ in range(count):
+        target = group_members[lo + draw(group_threshold[lo:hi], group_alias[lo:hi], next_u64(state))]
+        if target != centre:
+            out[n] = target
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def sample_group_negatives(
+    centre, count, group_of, table_offsets, group_threshold, group_alias, group_members, state, n
+):
+    """``n`` rounds of ``centre``'s group negatives as training draws them, concatenated (used by
+    tests to check that they come from the group with the right distribution)."""
+    out = np.empty(n * count, dtype=np.int64)
+    buf = np.empty(count, dtype=np.int64)
+    total = 0
+    for _ in range(n):
+        got = _draw_group_negatives(
+            centre, count, group_of, table_offsets, group_threshold, group_alias, group_members, state, buf, 0
+        )
+        out[total : total + got] = buf[:got]
+        total += got
+    return out[:total]
+
+
 @njit(inline="always", fastmath=True, error_model="numpy", cache=True)
 def _predict(syn1, hidden, centre, negatives, n_negatives, lr, grad, compute_loss):
     """Train ``hidden`` to predict ``centre`` against the given noise items; ``grad`` gets the
@@ -100,6 +138,12 @@ def train_range(
     extra_offsets,
     extra_rows,
     extra_weight,
+    group_of,
+    group_table_offsets,
+    group_threshold,
+    group_alias,
+    group_members,
+    group_negative,
 ):
     """Train on sentences ``first..last-1`` (called by name from ``training.run``).
 
@@ -129,10 +173,17 @@ def train_range(
     window (e.g. its attribute tokens, rows after the items): they predict the centre like a
     window context, with the centre's negatives, at ``extra_weight`` times its step. Empty
     ``extra_offsets``: none (and no change to any draw, so results are unchanged).
+    group_of, group_table_offsets, group_threshold, group_alias, group_members, group_negative: the
+    *in-group negatives*: besides its ``negative`` noise items, each centre draws ``group_negative``
+    items of its own group (``group_of[row]``, -1: none) from that group's alias table, which is
+    ``group_threshold/group_alias[group_table_offsets[g]:group_table_offsets[g + 1]]`` over the
+    rows ``group_members[...]`` of the same slice (``training.GroupNegatives``). Empty
+    ``group_of``: none (no draw changes).
     """
     d = syn0.shape[1]
     has_weights = len(weights) > 0
     has_extras = len(extra_offsets) > 0
+    has_groups = len(group_of) > 0
     max_len = 0
     for s in range(first, last):
         max_len = max(max_len, offsets[s + 1] - offsets[s])
@@ -140,7 +191,7 @@ def train_range(
     wbuf = np.ones(max_len, dtype=np.float32)
     grad = np.empty(d, dtype=np.float32)
     hidden = np.empty(d, dtype=np.float32)
-    negatives = np.empty(max(negative, 1), dtype=np.int64)
+    negatives = np.empty(max(negative + (group_negative if has_groups else 0), 1), dtype=np.int64)
     loss = 0.0
     examples = 0
     local_done = 0  # words this thread has processed this epoch
@@ -184,6 +235,19 @@ def train_range(
                 continue
             step = lr * wbuf[pos] if has_weights else lr
             n_neg = _draw_negatives(centre, negative, neg_threshold, neg_alias, state, negatives)
+            if has_groups:
+                n_neg = _draw_group_negatives(
+                    centre,
+                    group_negative,
+                    group_of,
+                    group_table_offsets,
+                    group_threshold,
+                    group_alias,
+                    group_members,
+                    state,
+                    negatives,
+                    n_neg,
+                )
             if sg:
                 others = hi - lo - 1
                 sampled = whole_sentence and 0 < context_samples < others
