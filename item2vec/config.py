@@ -79,6 +79,10 @@ PRUNED_WARNING_SHARE = 0.5
 #: cold start and warm refresh"); 1 treats a token like an item context.
 ATTRIBUTE_WEIGHT = 1.0
 
+#: In-group negatives (``group_negatives=COLUMN``, ``--group-negative-count``): negatives drawn per
+#: positive example from the centre item's own group, besides the ``negative`` noise items.
+GROUP_NEGATIVE_COUNT = 2
+
 #: Warm start (``init="sppmi"``): session pairs are counted up to this distance.
 WARM_START_MAX_DISTANCE = 50
 

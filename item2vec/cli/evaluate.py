@@ -198,6 +198,8 @@ def evaluate(
         specs = load_specs(config)
     else:
         Item2Vec(**hyper)._validate_params()
+        if hyper["group_negatives"] is not None:
+            fail("--group-negatives needs item attributes, which evaluate does not read; use train --item-attributes")
         specs = [_item2vec_spec(hyper, scorer, n_last, decay, temperature, exclude_seen)]
         baseline_scoring = {"itemknn": {"prefix": "recency", "decay": 0.5}}
         specs += [
