@@ -4,6 +4,7 @@
     flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py cold      # MovieLens 100k, cold movies
     flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py warm      # attributes for warm items
     flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py refresh   # warm refresh vs retraining
+    flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py groups    # in-group negatives
 
 Protocol (every experiment): events in time order are split at global time quantiles; a test
 pair is (the user's last ``N_LAST`` items before the event, the event's item). Settings are
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import itertools
 import json
 import os
 import time
@@ -107,14 +109,15 @@ SCORINGS = {
 }
 
 
-def ranks(model, prefixes, targets, scoring: str = "mixture") -> np.ndarray:
-    """1-based rank of each target in the model's top ``K`` (0: missed), seen items excluded."""
+def ranks(model, prefixes, targets, scoring: str = "mixture", allowed: np.ndarray | None = None) -> np.ndarray:
+    """1-based rank of each target in the model's top ``K`` (0: missed), seen items excluded;
+    ``allowed``: a mask over the model's rows, the only candidates."""
     from item2vec.scoring import ScoringOptions
     from item2vec.scoring.batch import recommend_top_k
     from item2vec.scoring.encode import encode_sessions
 
     options = ScoringOptions(k=K, exclude_seen=True, **SCORINGS[scoring])
-    top, _ = recommend_top_k(model, encode_sessions(model, prefixes), options)
+    top, _ = recommend_top_k(model, encode_sessions(model, prefixes), options, allowed)
     index = model.key_to_index
     rows = np.array([index.get(t, -2) for t in targets])
     hit = top == rows[:, None]
@@ -144,16 +147,17 @@ def fit(events, attributes, warm_only=False, **settings):
 BASE = {"vector_size": 64, "workers": 2, "seed": 1}
 
 
-def select(name, trials, train, attributes, val_prefixes, val_targets, log, warm_only=False, among=None):
+def select(name, trials, train, attributes, val_prefixes, val_targets, log, warm_only=False, among=None, rank=ranks):
     """``(settings, scoring)`` of the trial with the best validation HR@20: every setting fitted
     once and scored with every scorer. ``among``: ``{name: mask}``, other subsets of the pairs to
-    choose for too; then the result is ``{"all": choice, name: choice, ...}``."""
+    choose for too; then the result is ``{"all": choice, name: choice, ...}``. ``rank``: how the
+    targets are ranked (``ranks``'s arguments but ``allowed``)."""
     subsets = {"all": None, **(among or {})}
     best = {}
     for settings in trials:
         model, seconds = fit(train, attributes, warm_only, **settings)
         for scoring in SCORINGS:
-            r = ranks(model, val_prefixes, val_targets, scoring)
+            r = rank(model, val_prefixes, val_targets, scoring)
             scores = {subset: metrics(r if mask is None else r[mask]) for subset, mask in subsets.items()}
             row = {"stage": "validation", "model": name, "settings": settings, "scoring": scoring}
             log(row | scores | {"fit_seconds": round(seconds, 2)})
@@ -297,10 +301,104 @@ def refresh(args, log) -> None:
         log(row | {"load": load(), **metrics(ranks(model, prefixes, targets))})
 
 
+def group_labels(attributes: pl.DataFrame, column: str) -> dict[str, str]:
+    """Each item's group as ``--group-negatives`` forms it: its first value in ``column``."""
+    from item2vec.data.attributes import read_item_attributes
+
+    return {item: values[0] for item, values in read_item_attributes(attributes).values_of(column).items() if values}
+
+
+def ranks_within(group_of: dict[str, str], model, prefixes, targets, scoring: str = "mixture") -> np.ndarray:
+    """``ranks`` with each target ranked among the items of its own group only (seen items
+    excluded); -1 for a pair whose target is not a trained item of a group of two or more (no
+    within-group ranking: left out of the within-group figures)."""
+    keys = model.index_to_key
+    labels = np.array([group_of.get(k, "") for k in keys])
+    out = np.full(len(targets), -1)
+    wanted = np.array([group_of.get(t, "") if t in model else "" for t in targets])
+    for group in set(wanted) - {""}:
+        allowed = labels == group
+        if allowed.sum() < 2:
+            continue
+        rows = np.flatnonzero(wanted == group)
+        out[rows] = ranks(model, [prefixes[i] for i in rows], [targets[i] for i in rows], scoring, allowed)
+    return out
+
+
+def within_metrics(r: np.ndarray) -> dict:
+    """``metrics`` over the pairs that have a within-group ranking (``ranks_within`` >= 0)."""
+    return metrics(r[r >= 0])
+
+
+COUNT_TRIALS = (1, 2, 5)  # group negatives per positive example tried on validation
+GROUPS = {"movielens": "genre", "taobao": "category"}  # the attribute column naming each item's group
+
+
+def groups(args, log) -> None:
+    """In-group negatives against the plain model: next-item HR@20/MRR@20 ranked among every item
+    and among the items of the target's group only (MovieLens: a movie's first genre; Taobao:
+    its category). Both models get three fits on validation, chosen by within-group HR@20: the
+    plain one tries 20/40/80 epochs, then group negatives (attribute tokens at weight 0, so only
+    the negatives differ) try 1/2/5 per positive at the plain model's epochs. ``--repeats``: the
+    chosen models are fitted and tested with that many seeds (the spread of one test figure)."""
+    for dataset, (events, attributes) in (("movielens", movielens()), ("taobao", taobao())):
+        column = GROUPS[dataset]
+        group_of = group_labels(attributes, column)
+        within = _within_ranker(group_of)
+        t_val, t_test = cutoffs(events)
+        val_prefixes, val_targets = pairs(events.filter(pl.col("time") < t_test), t_val, t_test)
+        train_val = events.filter(pl.col("time") < t_val)
+        common = (train_val, None, val_prefixes, val_targets, log)
+        plain = select(f"{dataset} plain", EPOCH_TRIALS, *common, rank=within)
+        epochs = plain[0]["epochs"]
+        trials = [
+            {"epochs": epochs, "attribute_weight": 0.0, "group_negatives": column, "group_negative_count": c}
+            for c in COUNT_TRIALS
+        ]
+        grouped = select(
+            f"{dataset} group negatives", trials, train_val, attributes, *common[2:], warm_only=True, rank=within
+        )
+        prefixes, targets = pairs(events, t_test, None)
+        chosen = (("plain", plain, None), ("group negatives", grouped, attributes))
+        for (name, (settings, scoring), attrs), repeat in itertools.product(chosen, range(args.repeats)):
+            settings = {**settings, "seed": BASE["seed"] + repeat}
+            model, seconds = fit(events.filter(pl.col("time") < t_test), attrs, True, **settings)
+            r_all = ranks(model, prefixes, targets, scoring)
+            r_within = ranks_within(group_of, model, prefixes, targets, scoring)
+            sizes = _group_sizes(model, group_of)
+            large = np.array([sizes.get(group_of.get(t, ""), 0) > K for t in targets])
+            row = {"stage": "test", "dataset": dataset, "model": name, "settings": settings, "scoring": scoring}
+            row |= {"fit_seconds": round(seconds, 2), "load": load(), "all items": metrics(r_all)}
+            row |= {"within group": within_metrics(r_within), f"within groups of > {K} items": within_metrics(
+                np.where(large, r_within, -1))}  # fmt: skip
+            log(row)
+
+
+def _within_ranker(group_of: dict[str, str]):
+    """``ranks_within`` for ``select``: a missed or unrankable pair counts as a miss there."""
+
+    def rank(model, prefixes, targets, scoring):
+        return np.maximum(ranks_within(group_of, model, prefixes, targets, scoring), 0)
+
+    return rank
+
+
+def _group_sizes(model, group_of: dict[str, str]) -> dict[str, int]:
+    """Trained items per group."""
+    sizes: dict[str, int] = {}
+    for key in model.index_to_key:
+        if key in group_of and not model.is_cold(key):
+            sizes[group_of[key]] = sizes.get(group_of[key], 0) + 1
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("experiment", choices=("cold", "warm", "refresh"))
+    parser.add_argument("experiment", choices=("cold", "warm", "refresh", "groups"))
     parser.add_argument("--seed", type=int, default=0, help="which movies are cold")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="groups: test fits of each chosen model, seeds 1, 2... (the spread)"
+    )
     parser.add_argument("--out", type=Path, default=Path("out/attributes"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -312,7 +410,7 @@ def main() -> None:
             out.write(json.dumps(row) + "\n")
 
     log({"stage": "start", "experiment": args.experiment, "load": load()})
-    {"cold": cold, "warm": warm, "refresh": refresh}[args.experiment](args, log)
+    {"cold": cold, "warm": warm, "refresh": refresh, "groups": groups}[args.experiment](args, log)
 
 
 if __name__ == "__main__":
