@@ -33,13 +33,14 @@ def _train_both(
     context_samples=0,
     extras=None,
     groups=None,
+    global_context=None,
 ):
     """Train with the kernel and the reference; ``extras``: ``({centre: [extra rows]}, n_extra_rows,
     weight)``, the extra rows after the vocabulary's; ``groups``: ``(group label per row (-1: none),
-    group negatives per centre)``."""
+    group negatives per centre)``; ``global_context``: a bool per token of ``SENTENCES``."""
     corpus = Corpus.from_sentences(SENTENCES)
-    if weights is not None:
-        corpus = Corpus(corpus.tokens, corpus.offsets, corpus.vocab, weights)
+    if weights is not None or global_context is not None:
+        corpus = Corpus(corpus.tokens, corpus.offsets, corpus.vocab, weights, global_context=global_context)
     vocab, remap = corpus.vocab.prune(min_count)
     extra_map, n_extra, extra_weight = extras if extras is not None else ({}, 0, 1.0)
     rng = np.random.default_rng(0)
@@ -83,6 +84,7 @@ def _train_both(
     sentences = [pruned.tokens[a:b].tolist() for a, b in bounds]
     token_weights = np.ones(pruned.n_tokens) if weights is None else pruned.weights
     sentence_weights = [token_weights[a:b].tolist() for a, b in bounds]
+    flags = None if pruned.global_context is None else [pruned.global_context[a:b].tolist() for a, b in bounds]
     rng_ref = naive.SplitMix64(int(seed_states(7, 1)[0, 0]))
     losses = [
         naive.sgns_epoch(
@@ -101,6 +103,7 @@ def _train_both(
             extra_weight=extra_weight,
             groups=group_tables,
             group_negative=group_negative,
+            global_flags=flags,
         )
         for e in range(epochs)
     ]
@@ -164,6 +167,21 @@ def test_group_negatives_match_the_reference(sg, whole):
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
     without, *_ = _train_both(sg, whole_sentence=whole, extras=extras)
     assert not np.allclose(syn0, without)  # the group negatives did change training
+
+
+@pytest.mark.parametrize("sg", [True, False], ids=["skipgram", "cbow"])
+@pytest.mark.parametrize("min_count", [1, 4], ids=["all", "pruned"])
+def test_global_contexts_match_the_reference(sg, min_count):
+    """Flagged tokens (a session's converted items) are contexts of every other token of their
+    sentence: several in a sentence, one repeated, one that the window reaches too, some pruned."""
+    flags = np.zeros(sum(map(len, SENTENCES)), dtype=bool)
+    flags[[4, 7, 9, 14, 16, 21, 22]] = True  # last items; a (repeated) and b in the 3rd; e, f in the 5th
+    syn0, syn1, ref0, ref1, loss, ref_loss = _train_both(sg, global_context=flags, min_count=min_count)
+    np.testing.assert_allclose(syn0, ref0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(syn1, ref1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-5)
+    without, *_ = _train_both(sg, min_count=min_count)
+    assert not np.allclose(syn0, without)  # the global contexts did change training
 
 
 def test_group_tables_are_csr_by_group():

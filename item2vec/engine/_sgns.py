@@ -144,6 +144,7 @@ def train_range(
     group_alias,
     group_members,
     group_negative,
+    global_flags,
 ):
     """Train on sentences ``first..last-1`` (called by name from ``training.run``).
 
@@ -179,15 +180,21 @@ def train_range(
     ``group_threshold/group_alias[group_table_offsets[g]:group_table_offsets[g + 1]]`` over the
     rows ``group_members[...]`` of the same slice (``training.GroupNegatives``). Empty
     ``group_of``: none (no draw changes).
+    global_flags: bool per token of ``tokens``: a flagged token (kept by ``min_count``, whether
+    subsampled or not) is a *global context* of every other token of its sentence, besides its
+    window: it predicts each centre like a window context, with the centre's negatives (a centre
+    is never its own global context; inside the window it counts twice). Empty: none.
     """
     d = syn0.shape[1]
     has_weights = len(weights) > 0
     has_extras = len(extra_offsets) > 0
     has_groups = len(group_of) > 0
+    has_globals = len(global_flags) > 0
     max_len = 0
     for s in range(first, last):
         max_len = max(max_len, offsets[s + 1] - offsets[s])
     buf = np.empty(max_len, dtype=np.int32)
+    gbuf = np.empty(max_len if has_globals else 0, dtype=np.int32)  # this sentence's global contexts
     wbuf = np.ones(max_len, dtype=np.float32)
     grad = np.empty(d, dtype=np.float32)
     hidden = np.empty(d, dtype=np.float32)
@@ -204,11 +211,15 @@ def train_range(
         lr = np.float32(max(alpha - span * done / total_words, min_alpha))
         # drop pruned tokens, then subsample frequent ones, into a local buffer
         n = 0
+        n_global = 0
         for p in range(offsets[s], offsets[s + 1]):
             w = remap[tokens[p]]
             if w < 0:
                 continue
             local_done += 1
+            if has_globals and global_flags[p]:
+                gbuf[n_global] = w
+                n_global += 1
             if np.int64(low32(next_u64(state))) < keep_threshold[w]:
                 buf[n] = w
                 if has_weights:
@@ -231,7 +242,10 @@ def train_range(
                 hi = min(n, pos + b + 1)
             e_lo = extra_offsets[centre] if has_extras else 0
             e_hi = extra_offsets[centre + 1] if has_extras else 0
-            if hi - lo <= 1 and e_hi == e_lo:
+            n_glob = 0  # global contexts of this centre (the flagged tokens that are not the centre)
+            for k in range(n_global):
+                n_glob += gbuf[k] != centre
+            if hi - lo <= 1 and e_hi == e_lo and n_glob == 0:
                 continue
             step = lr * wbuf[pos] if has_weights else lr
             n_neg = _draw_negatives(centre, negative, neg_threshold, neg_alias, state, negatives)
@@ -270,6 +284,14 @@ def train_range(
                     examples += 1
                     for j in range(d):
                         syn0[ctx, j] += grad[j]
+                for k in range(n_global):
+                    ctx = gbuf[k]
+                    if ctx == centre:
+                        continue
+                    loss += _predict(syn1, syn0[ctx], centre, negatives, n_neg, step, grad, compute_loss)
+                    examples += 1
+                    for j in range(d):
+                        syn0[ctx, j] += grad[j]
             else:
                 for j in range(d):
                     hidden[j] = 0.0
@@ -280,7 +302,11 @@ def train_range(
                 for e in range(e_lo, e_hi):
                     for j in range(d):
                         hidden[j] += extra_weight * syn0[extra_rows[e], j]
-                inv = np.float32(1.0) / np.float32(hi - lo - 1 + e_hi - e_lo)
+                for k in range(n_global):
+                    if gbuf[k] != centre:
+                        for j in range(d):
+                            hidden[j] += syn0[gbuf[k], j]
+                inv = np.float32(1.0) / np.float32(hi - lo - 1 + e_hi - e_lo + n_glob)
                 for j in range(d):
                     hidden[j] *= inv
                 loss += _predict(syn1, hidden, centre, negatives, n_neg, step, grad, compute_loss)
@@ -292,5 +318,9 @@ def train_range(
                 for e in range(e_lo, e_hi):
                     for j in range(d):
                         syn0[extra_rows[e], j] += extra_weight * grad[j]
+                for k in range(n_global):
+                    if gbuf[k] != centre:
+                        for j in range(d):
+                            syn0[gbuf[k], j] += grad[j]
     loss_out[thread] += loss
     examples_out[thread] += examples

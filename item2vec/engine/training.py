@@ -172,7 +172,8 @@ def run(
     extra: ExtraContexts | None = None,
     groups: GroupNegatives | None = None,
 ) -> list[EpochReport]:
-    """Train ``syn0``/``syn1`` in place for ``epochs`` epochs; return one report per epoch.
+    """Train ``syn0``/``syn1`` in place for ``epochs`` epochs; return one report per epoch. The
+    corpus' ``global_context`` flags (if any) are global contexts of their sentences.
     ``extra``: contexts of each centre besides its window (``ExtraContexts``; default none).
     ``groups``: negatives drawn from each centre's group besides the noise ones (``GroupNegatives``;
     default none)."""
@@ -181,6 +182,7 @@ def run(
     workers = len(training.thread_bounds) - 1
     states = seed_states(seed, workers)
     weights = corpus.weights if corpus.weights is not None else np.zeros(0, dtype=np.float32)
+    global_flags = corpus.global_context if corpus.global_context is not None else np.zeros(0, dtype=np.bool_)
     per_epoch = training.words_per_epoch
     total_words = per_epoch * epochs
     reports = []
@@ -225,6 +227,7 @@ def run(
                 group_alias=groups.alias,
                 group_members=groups.members,
                 group_negative=groups.count,
+                global_flags=global_flags,
             )
             threads = [
                 threading.Thread(
