@@ -71,7 +71,9 @@ class Item2Vec:
     ``group_negative_count`` negatives per positive example drawn from the centre item's own group
     (its first value in that column), so the vectors learn to tell apart items of one group that
     random negatives rarely contrast (Airbnb's market negatives). Items in no group or alone in
-    theirs draw no group negative.
+    theirs draw no group negative. A corpus with ``global_context`` flags (a session's converted
+    items, ``SessionOptions.global_context_event``) trains each flagged item as a context of every
+    other item of its session, whatever the window.
 
     ``preset`` chooses every hyperparameter left as None: ``"text"`` (gensim's defaults),
     ``"clicks"`` (``config.CLICK_PRESET``) or ``"auto"``: clicks for a sessions corpus (what the

@@ -1,10 +1,11 @@
-"""Item attributes, cold start and warm refresh, measured on real logs (issue 17; README
-"Attributes, cold start and warm refresh").
+"""Item attributes, cold start, warm refresh, in-group negatives and conversion as global
+context, measured on real logs (issue 17; README "Attributes, cold start and warm refresh").
 
     flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py cold      # MovieLens 100k, cold movies
     flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py warm      # attributes for warm items
     flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py refresh   # warm refresh vs retraining
     flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py groups    # in-group negatives
+    flock /tmp/item2vec-bench.lock python pipelines/attributes_eval.py conversions  # buys as global context
 
 Protocol (every experiment): events in time order are split at global time quantiles; a test
 pair is (the user's last ``N_LAST`` items before the event, the event's item). Settings are
@@ -57,25 +58,31 @@ def movielens() -> tuple[pl.DataFrame, pl.DataFrame]:
     return events, attributes
 
 
-def taobao() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The Taobao UserBehavior sample's events (every behaviour) and each item's category."""
+def taobao(behaviour: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The Taobao UserBehavior sample's events (every behaviour; ``behaviour``: with its column,
+    pv/cart/fav/buy) and each item's category."""
     raw = pl.read_csv(
         DATA / "taobao_UserBehavior_head.csv.gz",
         has_header=False,
         new_columns=["user", "item", "category", "behavior", "time"],
         infer_schema=False,
     )
-    events = raw.select("user", "item", pl.col("time").cast(pl.Int64))
+    events = raw.select("user", "item", pl.col("time").cast(pl.Int64), *(["behavior"] if behaviour else []))
     attributes = raw.select("item", "category").unique("item", keep="first", maintain_order=True)
     return events, attributes
 
 
-def sentences(events: pl.DataFrame) -> list[list[str]]:
-    """Training sentences: each user's items in time order, cut at gaps over ``SESSION_GAP_SECONDS``."""
+def sessions_of(events: pl.DataFrame) -> pl.DataFrame:
+    """``events`` in (user, time) order with a ``session`` number: each user's events cut at gaps
+    over ``SESSION_GAP_SECONDS``."""
     ordered = events.sort("user", "time", "item", maintain_order=True)
     new = (pl.col("user") != pl.col("user").shift()) | ((pl.col("time") - pl.col("time").shift()) > SESSION_GAP_SECONDS)
-    ordered = ordered.with_columns(new.fill_null(True).cum_sum().alias("session"))
-    groups = ordered.group_by("session", maintain_order=True).agg("item")["item"].to_list()
+    return ordered.with_columns(new.fill_null(True).cum_sum().alias("session"))
+
+
+def sentences(events: pl.DataFrame) -> list[list[str]]:
+    """Training sentences: each user's items in time order, cut at gaps over ``SESSION_GAP_SECONDS``."""
+    groups = sessions_of(events).group_by("session", maintain_order=True).agg("item")["item"].to_list()
     return [g for g in groups if len(g) >= 2]
 
 
@@ -109,14 +116,16 @@ SCORINGS = {
 }
 
 
-def ranks(model, prefixes, targets, scoring: str = "mixture", allowed: np.ndarray | None = None) -> np.ndarray:
-    """1-based rank of each target in the model's top ``K`` (0: missed), seen items excluded;
-    ``allowed``: a mask over the model's rows, the only candidates."""
+def ranks(
+    model, prefixes, targets, scoring: str = "mixture", allowed: np.ndarray | None = None, exclude_seen: bool = True
+) -> np.ndarray:
+    """1-based rank of each target in the model's top ``K`` (0: missed), seen items excluded
+    unless ``exclude_seen`` is false; ``allowed``: a mask over the model's rows, the only candidates."""
     from item2vec.scoring import ScoringOptions
     from item2vec.scoring.batch import recommend_top_k
     from item2vec.scoring.encode import encode_sessions
 
-    options = ScoringOptions(k=K, exclude_seen=True, **SCORINGS[scoring])
+    options = ScoringOptions(k=K, exclude_seen=exclude_seen, **SCORINGS[scoring])
     top, _ = recommend_top_k(model, encode_sessions(model, prefixes), options, allowed)
     index = model.key_to_index
     rows = np.array([index.get(t, -2) for t in targets])
@@ -131,11 +140,15 @@ def metrics(r: np.ndarray) -> dict:
     return {"pairs": len(r), "HR@20": float(np.mean(r > 0)), "MRR@20": float(np.mean(reciprocal))}
 
 
-def fit(events, attributes, warm_only=False, **settings):
-    """Train on ``events``' sentences; ``warm_only``: attributes of the trained items only (no cold item)."""
+def fit(events, attributes, warm_only=False, global_event=None, **settings):
+    """Train on ``events``' sentences; ``warm_only``: attributes of the trained items only (no cold
+    item); ``global_event``: the items of events of this behaviour are global contexts."""
     from item2vec import Corpus, Item2Vec
 
-    corpus = Corpus.from_sentences(sentences(events)).as_sessions()
+    if global_event is None:
+        corpus = Corpus.from_sentences(sentences(events)).as_sessions()
+    else:
+        corpus = flagged_corpus(events, global_event)
     if warm_only and attributes is not None:
         attributes = attributes.filter(pl.col("item").is_in(list(corpus.vocab.keys)))
     started = time.perf_counter()
@@ -392,12 +405,74 @@ def _group_sizes(model, group_of: dict[str, str]) -> dict[str, int]:
     return sizes
 
 
+def flagged_corpus(events: pl.DataFrame, global_event: str):
+    """The corpus of ``sentences(events)`` with the tokens of ``global_event`` behaviour flagged as
+    global contexts (``Corpus.global_context``)."""
+    from item2vec import Corpus
+
+    ordered = sessions_of(events)
+    ordered = ordered.filter(pl.len().over("session") >= 2)
+    keys = ordered["item"].unique(maintain_order=True)
+    codes = ordered["item"].replace_strict(keys, pl.int_range(len(keys), eager=True)).to_numpy()
+    lengths = ordered.group_by("session", maintain_order=True).len()["len"].to_numpy()
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    flags = (ordered["behavior"] == global_event).to_numpy()
+    return Corpus.from_codes(codes, offsets, keys.to_list(), global_context=flags).as_sessions()
+
+
+def purchases(events: pl.DataFrame, start: int, end: int | None) -> tuple[list[list[str]], list[str]]:
+    """Purchase-prediction pairs for the buys with ``start <= time < end``: the items the user
+    viewed (pv) earlier in the same session, and the bought item; buys without an earlier view in
+    their session are left out."""
+    prefixes, targets = [], []
+    for (_,), group in sessions_of(events).group_by("session", maintain_order=True):
+        items, times, kinds = group["item"].to_list(), group["time"].to_numpy(), group["behavior"].to_list()
+        for i, kind in enumerate(kinds):
+            if kind == "buy" and times[i] >= start and (end is None or times[i] < end):
+                views = [items[j] for j in range(i) if kinds[j] == "pv"]
+                if views:
+                    prefixes.append(views[-N_LAST:])
+                    targets.append(items[i])
+    return prefixes, targets
+
+
+def conversions(args, log) -> None:
+    """Buys as global contexts of their sessions (Taobao sample) against the plain model: next-item
+    HR@20/MRR@20 (seen items excluded) and purchase prediction, HR@20/MRR@20 of the bought item
+    from the session's earlier views (seen items kept: the bought item was usually viewed). Each
+    model gets three validation fits (20/40/80 epochs) chosen by next-item HR@20 (validation has
+    too few buys to choose by)."""
+    events, _ = taobao(behaviour=True)
+    t_val, t_test = cutoffs(events)
+    in_sessions = sessions_of(events).filter(pl.len().over("session") >= 2)
+    buys = in_sessions.filter(pl.col("behavior") == "buy")
+    log({"stage": "data", "buys": int((events["behavior"] == "buy").sum()), "buys in sessions of 2+": buys.height,
+         "sessions with a buy": buys["session"].n_unique(),
+         "validation buy pairs": len(purchases(events.filter(pl.col("time") < t_test), t_val, t_test)[1]),
+         "test buy pairs": len(purchases(events, t_test, None)[1])})  # fmt: skip
+    val_prefixes, val_targets = pairs(events.filter(pl.col("time") < t_test), t_val, t_test)
+    train_val = events.filter(pl.col("time") < t_val)
+    common = (train_val, None, val_prefixes, val_targets, log)
+    plain = select("plain", EPOCH_TRIALS, *common)
+    globals_ = select("buys as global context", [{**t, "global_event": "buy"} for t in EPOCH_TRIALS], *common)
+    prefixes, targets = pairs(events, t_test, None)
+    buy_prefixes, buy_targets = purchases(events, t_test, None)
+    chosen = (("plain", plain), ("buys as global context", globals_))
+    for (name, (settings, scoring)), repeat in itertools.product(chosen, range(args.repeats)):
+        settings = {**settings, "seed": BASE["seed"] + repeat}
+        model, seconds = fit(events.filter(pl.col("time") < t_test), None, **settings)
+        row = {"stage": "test", "model": name, "settings": settings, "scoring": scoring, "load": load()}
+        row |= {"next item": metrics(ranks(model, prefixes, targets, scoring))}
+        row |= {"purchase": metrics(ranks(model, buy_prefixes, buy_targets, scoring, exclude_seen=False))}
+        log(row | {"fit_seconds": round(seconds, 2)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("experiment", choices=("cold", "warm", "refresh", "groups"))
+    parser.add_argument("experiment", choices=("cold", "warm", "refresh", "groups", "conversions"))
     parser.add_argument("--seed", type=int, default=0, help="which movies are cold")
     parser.add_argument(
-        "--repeats", type=int, default=1, help="groups: test fits of each chosen model, seeds 1, 2... (the spread)"
+        "--repeats", type=int, default=1, help="groups, conversions: test fits of each model, seeds 1, 2..."
     )
     parser.add_argument("--out", type=Path, default=Path("out/attributes"))
     args = parser.parse_args()
@@ -410,7 +485,8 @@ def main() -> None:
             out.write(json.dumps(row) + "\n")
 
     log({"stage": "start", "experiment": args.experiment, "load": load()})
-    {"cold": cold, "warm": warm, "refresh": refresh, "groups": groups}[args.experiment](args, log)
+    experiments = {"cold": cold, "warm": warm, "refresh": refresh, "groups": groups, "conversions": conversions}
+    experiments[args.experiment](args, log)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ them (the kernel against the reference is in test_engine.py), and bad options fa
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 import pytest
 
 from item2vec import Corpus, Item2Vec
-from item2vec.sessions import EventFormat, SessionOptions, sessionize
+from item2vec.sessions import EventFormat, SessionOptions, leave_last_out, sessionize
 
 from conftest import run_cli
 
@@ -62,6 +64,17 @@ def test_sessioniser_flags_the_converted_items(log):
     assert sessionize(log, FMT).corpus().global_context is None  # off: no flags at all
 
 
+def test_bounded_memory_and_splits_flag_alike(log):
+    """The bucketed path (partitions of users) flags as the in-memory one; a split's training part
+    keeps the flags of its sessions."""
+    options = SessionOptions(global_context_event="buy")
+    assert sorted(_flagged(sessionize(log, FMT, replace(options, buckets=3)))) == sorted(
+        _flagged(sessionize(log, FMT, options))
+    )
+    train = leave_last_out(log, FMT, options).train  # without each session's last view
+    assert sorted(key for s in _flagged(train) for key, flag in s if flag) == ["c", "e"]
+
+
 def test_flags_survive_pruning_and_the_corpus_files(log, tmp_path):
     corpus = sessionize(log, FMT, SessionOptions(global_context_event="buy")).corpus()
     pruned = corpus.prune(min_count=2)  # c and f occur once
@@ -84,7 +97,13 @@ def test_global_contexts_change_training_and_off_changes_nothing(log):
     with_flags = Item2Vec(**settings).fit(flagged)
     without = Item2Vec(**settings).fit(plain)
     unflagged = Item2Vec(**settings).fit(
-        Corpus(flagged.tokens, flagged.offsets, flagged.vocab, kind="sessions", global_context=np.zeros(flagged.n_tokens, bool))
+        Corpus(
+            flagged.tokens,
+            flagged.offsets,
+            flagged.vocab,
+            kind="sessions",
+            global_context=np.zeros(flagged.n_tokens, bool),
+        )
     )
     assert not np.allclose(with_flags.vectors, without.vectors)
     np.testing.assert_array_equal(unflagged.vectors, without.vectors)  # no flag set: the plain training
