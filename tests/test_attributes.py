@@ -346,6 +346,15 @@ def test_cli_bad_group_negatives_exit_2_before_training(event_files, options, me
         assert "no attribute column 'brand' (columns: group)" in done.stderr
 
 
+def test_cli_evaluate_refuses_group_negatives(event_files):
+    root, events, _, _ = event_files
+    done = run_cli("evaluate", "--events", events, "--user-col", "user", "--item-col", "item", "--time-col", "time",
+                   "--test-days", 1, "--group-negatives", "group")  # fmt: skip
+    assert (
+        done.returncode == 2 and "--group-negatives needs item attributes, which evaluate does not read" in done.stderr
+    )
+
+
 def test_cli_attr_item_col_needs_attributes(event_files):
     root, events, _, _ = event_files
     done = run_cli(*_train_args(events, root / "never", "--attr-item-col", "x"))
