@@ -18,7 +18,15 @@ from item2vec import config, refresh
 from item2vec.data.attributes import attribute_layout, input_to_output, mean_rows, read_item_attributes
 from item2vec.data.corpus import Corpus, Vocab
 from item2vec.data.files import atomic_dir, atomic_path, read_json_file, unreadable
-from item2vec.engine.training import EpochReport, ExtraContexts, ProgressBar, context_settings, plan, train_epochs
+from item2vec.engine.training import (
+    EpochReport,
+    ExtraContexts,
+    GroupNegatives,
+    ProgressBar,
+    context_settings,
+    plan,
+    train_epochs,
+)
 
 if TYPE_CHECKING:
     from item2vec.evaluation.early_stopping import EarlyStopping
@@ -45,6 +53,8 @@ _HYPERPARAMETERS = (
     "compute_loss",
     "init",
     "attribute_weight",
+    "group_negatives",
+    "group_negative_count",
 )
 
 
@@ -70,6 +80,13 @@ class Item2Vec:
     items, as extra contexts of every item occurrence weighted by ``attribute_weight``
     (Meta-Prod2Vec); items of the attribute file that occur in no event become *cold* items whose
     vectors are the mean of their attribute tokens' vectors (``n_cold_``, ``is_cold``).
+    ``group_negatives="category"`` (an attribute column; needs ``item_attributes``) adds
+    ``group_negative_count`` negatives per positive example drawn from the centre item's own group
+    (its first value in that column), so the vectors learn to tell apart items of one group that
+    random negatives rarely contrast (Airbnb's market negatives). Items in no group or alone in
+    theirs draw no group negative. A corpus with ``global_context`` flags (a session's converted
+    items, ``SessionOptions.global_context_event``) trains each flagged item as a context of every
+    other item of its session, whatever the window.
 
     ``preset`` chooses every hyperparameter left as None: ``"text"`` (gensim's defaults),
     ``"clicks"`` (``config.CLICK_PRESET``) or ``"auto"``: clicks for a sessions corpus (what the
@@ -106,6 +123,8 @@ class Item2Vec:
         compute_loss: bool = config.COMPUTE_LOSS,
         init: str | None = None,
         attribute_weight: float = config.ATTRIBUTE_WEIGHT,
+        group_negatives: str | None = None,
+        group_negative_count: int = config.GROUP_NEGATIVE_COUNT,
         preset: str = "auto",
     ):
         self.vector_size = vector_size
@@ -129,6 +148,8 @@ class Item2Vec:
         self.compute_loss = compute_loss
         self.init = init
         self.attribute_weight = attribute_weight
+        self.group_negatives = group_negatives
+        self.group_negative_count = group_negative_count
         self.preset = preset
 
     def get_params(self) -> dict:
@@ -188,6 +209,13 @@ class Item2Vec:
             preset = old.preset_
         _validate(p)
         attributes = read_item_attributes(item_attributes) if item_attributes is not None else None
+        if p["group_negatives"] is not None:
+            if attributes is None:
+                column = p["group_negatives"]
+                raise ValueError(
+                    f"group_negatives={column!r} needs item_attributes (its column names each item's group)"
+                )
+            attributes.values_of(p["group_negatives"])  # a missing column fails before training
         if corpus.n_tokens == 0:
             raise ValueError("the corpus is empty: no sentence has any token")
         vocab, remap = corpus.vocab.prune(p["min_count"], p["max_final_vocab"])
@@ -212,6 +240,11 @@ class Item2Vec:
         extra = _attribute_contexts(layout, len(vocab), p["attribute_weight"])
         workers = p["workers"] or os.cpu_count() or 1
         training = plan(corpus, vocab, remap, p["sample"], p["ns_exponent"], workers)
+        groups = None
+        if p["group_negatives"] is not None:
+            labels = attributes.groups(p["group_negatives"], vocab.keys)
+            noise = vocab.negative_distribution(p["ns_exponent"])
+            groups = GroupNegatives.build(labels, noise, p["group_negative_count"])
         if old is not None:  # the schedule runs over the new data's words, not the merged counts
             training = dataclasses.replace(training, words_per_epoch=int((remap[corpus.tokens] >= 0).sum()))
             new_from = refresh.attribute_start(old, attributes, vocab.keys, source)
@@ -253,6 +286,7 @@ class Item2Vec:
                 callback=self._watch(syn0, syn1, callback, p["alpha"]),
                 bar=bar,
                 extra=extra,
+                groups=groups,
             )
             trainings.append((context, syn0, syn1, steps))
         monitor = early_stopping.monitor() if early_stopping is not None else None
@@ -572,6 +606,9 @@ def _validate(p: dict) -> None:
     weight = p["attribute_weight"]
     if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and weight >= 0 and math.isfinite(weight)):
         raise ValueError(f"attribute_weight must be a finite number >= 0, got {weight!r}")
+    if p["group_negatives"] is not None and not (isinstance(p["group_negatives"], str) and p["group_negatives"]):
+        raise ValueError(f"group_negatives must be an attribute column name, got {p['group_negatives']!r}")
+    integer("group_negative_count", 1)
 
 
 def top_k(scores: np.ndarray, k: int, keys: Sequence[str]) -> list[tuple[str, float]]:

@@ -70,16 +70,26 @@ def sgns_epoch(
     context_samples=0,
     extras=None,
     extra_weight=1.0,
+    groups=None,
+    group_negative=0,
+    global_flags=None,
 ):
     """One epoch of skip-gram or CBOW with negative sampling, one thread, float64, textbook order.
     Updates ``syn0``/``syn1`` in place; returns the summed logistic loss. ``extras``: ``{centre:
-    [rows]}``, contexts of a centre besides its window, at ``extra_weight`` times its step."""
+    [rows]}``, contexts of a centre besides its window, at ``extra_weight`` times its step.
+    ``groups``: ``{centre: (member rows, threshold, alias)}``, the alias table of the centre's
+    group: after its noise negatives a centre draws ``group_negative`` members (itself dropped).
+    ``global_flags``: per sentence, a bool per token: flagged tokens (subsampled or not) are
+    contexts of every other centre of their sentence, after its window and extras."""
     extras = extras or {}
+    groups = groups or {}
+    global_flags = global_flags or [[False] * len(sentence) for sentence in sentences]
     loss = 0.0
     done = words_before
-    for sentence, sentence_weights in zip(sentences, weights):
+    for sentence, sentence_weights, flags in zip(sentences, weights, global_flags):
         lr = max(alpha - (alpha - min_alpha) * done / total_words, min_alpha)
         done += len(sentence)
+        flagged = [w for w, flag in zip(sentence, flags) if flag]
         kept = [(w, wt) for w, wt in zip(sentence, sentence_weights) if (rng.next() & 0xFFFFFFFF) < keep_threshold[w]]
         n = len(kept)
         for pos, (centre, centre_weight) in enumerate(kept):
@@ -90,13 +100,20 @@ def sgns_epoch(
                 lo, hi = max(0, pos - b), (pos + 1 if forward_window else min(n, pos + b + 1))
             context = [kept[c][0] for c in range(lo, hi) if c != pos]
             extra = extras.get(centre, [])
-            if not context and not extra:
+            global_context = [w for w in flagged if w != centre]
+            if not context and not extra and not global_context:
                 continue
             step = lr * centre_weight
             # one draw of negatives per centre word, shared by all its contexts
             negatives = [
                 t for t in (alias_draw(neg_threshold, neg_alias, rng.next()) for _ in range(negative)) if t != centre
             ]
+            if centre in groups:
+                members, group_threshold, group_alias = groups[centre]
+                for _ in range(group_negative):
+                    t = members[alias_draw(group_threshold, group_alias, rng.next())]
+                    if t != centre:
+                        negatives.append(t)
             if sg and whole_sentence and 0 < context_samples < len(context):
                 # that many of the other items, drawn uniformly with replacement, after the negatives
                 context = [context[((rng.next() >> 32) * len(context)) >> 32] for _ in range(context_samples)]
@@ -109,14 +126,21 @@ def sgns_epoch(
                     grad, pair_loss = _predict(syn1, syn0[ctx].copy(), centre, negatives, step * extra_weight)
                     syn0[ctx] += grad
                     loss += pair_loss
+                for ctx in global_context:
+                    grad, pair_loss = _predict(syn1, syn0[ctx].copy(), centre, negatives, step)
+                    syn0[ctx] += grad
+                    loss += pair_loss
             else:
                 total = sum(syn0[c] for c in context) + sum(extra_weight * syn0[x] for x in extra)
-                hidden = total / (len(context) + len(extra))
+                total = total + sum(syn0[g] for g in global_context)
+                hidden = total / (len(context) + len(extra) + len(global_context))
                 grad, pair_loss = _predict(syn1, hidden, centre, negatives, step)
                 for ctx in context:
                     syn0[ctx] += grad
                 for ctx in extra:
                     syn0[ctx] += extra_weight * grad
+                for ctx in global_context:
+                    syn0[ctx] += grad
                 loss += pair_loss
     return loss
 

@@ -219,6 +219,40 @@ def test_bad_attribute_weight():
         Item2Vec(attribute_weight=-1.0).fit([["a", "b"]])
 
 
+def test_groups_label_each_key_by_its_first_value():
+    attributes = ItemAttributes.from_frame(pl.DataFrame({"item": ["a", "b", "c", "d"], "g": ["x|y", "y", None, "x"]}))
+    assert attributes.groups("g", ["d", "zzz", "b", "a", "c"]).tolist() == [0, -1, 1, 0, -1]
+    with pytest.raises(ValueError, match=r"no attribute column 'brand' \(columns: g\)"):
+        attributes.groups("brand", ["a"])
+
+
+def test_group_negatives_train_and_are_saved(planted, tmp_path):
+    _, sessions, frame, _ = planted
+    settings = dict(workers=1, epochs=2, vector_size=8, seed=3, sample=0.0)
+    plain = Item2Vec(**settings).fit(sessions, item_attributes=frame)
+    grouped = Item2Vec(**settings, group_negatives="group", group_negative_count=3).fit(sessions, item_attributes=frame)
+    assert not np.allclose(grouped.vectors, plain.vectors)
+    grouped.save(tmp_path / "m")
+    loaded = Item2Vec.load(tmp_path / "m")
+    assert loaded.params_["group_negatives"] == "group" and loaded.params_["group_negative_count"] == 3
+
+
+@pytest.mark.parametrize(
+    "settings, attributes, message",
+    [
+        (dict(group_negatives="group"), False, "group_negatives='group' needs item_attributes"),
+        (dict(group_negatives="brand"), True, "no attribute column 'brand' (columns: group)"),
+        (dict(group_negatives="group", group_negative_count=0), True, "group_negative_count must be an integer >= 1"),
+        (dict(group_negatives=""), True, "group_negatives must be an attribute column name"),
+    ],
+    ids=["no-attributes", "missing-column", "count-0", "empty-name"],
+)
+def test_bad_group_negatives(planted, settings, attributes, message):
+    _, sessions, frame, _ = planted
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Item2Vec(workers=1, epochs=1, **settings).fit(sessions, item_attributes=frame if attributes else None)
+
+
 # ---- the command line ---------------------------------------------------------------------------
 
 
@@ -279,6 +313,46 @@ def test_cli_bad_attribute_files_exit_2_before_training(event_files, content, op
     done = run_cli(*_train_args(events, out, "--item-attributes", bad, *options), subprocess=True)
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and "saved" not in done.stderr and not out.exists()
+
+
+def test_cli_trains_with_group_negatives(event_files):
+    root, events, attributes, _ = event_files
+    out = root / "grouped"
+    extra = ("--item-attributes", attributes, "--group-negatives", "group", "--group-negative-count", 1)
+    done = run_cli(*_train_args(events, out, *extra))
+    assert done.returncode == 0, done.stderr
+    assert Item2Vec.load(out).params_["group_negatives"] == "group"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (("--group-negatives", "group"), "--group-negatives needs --item-attributes FILE"),
+        (("--item-attributes", "ITEMS", "--group-negatives", "brand"), "--group-negatives: "),
+        (("--item-attributes", "ITEMS", "--group-negatives", "group", "--group-negative-count", 0),
+         "group_negative_count must be an integer >= 1, got 0"),
+    ],
+    ids=["no-attributes", "missing-column", "count-0"],
+)  # fmt: skip
+def test_cli_bad_group_negatives_exit_2_before_training(event_files, options, message):
+    root, events, attributes, _ = event_files
+    out = root / "never"
+    options = tuple(attributes if option == "ITEMS" else option for option in options)
+    done = run_cli(*_train_args(events, out, *options), subprocess=True)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # one line, read before the events
+    assert "Traceback" not in done.stderr and not out.exists()
+    if "brand" in options:
+        assert "no attribute column 'brand' (columns: group)" in done.stderr
+
+
+def test_cli_evaluate_refuses_group_negatives(event_files):
+    root, events, _, _ = event_files
+    done = run_cli("evaluate", "--events", events, "--user-col", "user", "--item-col", "item", "--time-col", "time",
+                   "--test-days", 1, "--group-negatives", "group")  # fmt: skip
+    assert (
+        done.returncode == 2 and "--group-negatives needs item attributes, which evaluate does not read" in done.stderr
+    )
 
 
 def test_cli_attr_item_col_needs_attributes(event_files):

@@ -210,6 +210,8 @@ def evaluate(
         specs = load_specs(config)
     else:
         Item2Vec(**hyper)._validate_params()
+        if hyper["group_negatives"] is not None:
+            fail("--group-negatives needs item attributes, which evaluate does not read; use train --item-attributes")
         params = {**hyper, "early_stop": early_stop} if early_stop else hyper
         specs = [
             _item2vec_spec(params, scorer, n_last, decay, temperature, exclude_seen),

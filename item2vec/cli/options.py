@@ -95,6 +95,19 @@ _OPTIONS = {  # name: (type, default, help, flag declarations)
         "With item attributes: an attribute's step relative to an item context's.",
         (),
     ),
+    "group_negatives": (
+        str | None,
+        None,
+        "With item attributes: an attribute column (e.g. category) naming each item's group; each positive "
+        "example also draws --group-negative-count negatives from the centre item's own group.",
+        (),
+    ),
+    "group_negative_count": (
+        int,
+        config.GROUP_NEGATIVE_COUNT,
+        "With --group-negatives: in-group negatives per positive example, besides --negative noise items.",
+        (),
+    ),
     "workers": (int | None, config.WORKERS, "Training threads (default: all cores).", ()),
     "seed": (int, config.SEED, "Random seed (bit-identical results with --workers 1).", ()),
 }

@@ -62,6 +62,13 @@ _OPTIONS = {  # name: (type, default, help, flag declarations)
     "max_duration_minutes": (float | None, None, "Cut sessions into windows of this length from their start.", ()),
     "event_types": (str | None, None, "Keep only these comma-separated event types.", ()),
     "event_weights": (str | None, None, "Token weights per event type, e.g. view=1,cart=3,purchase=5.", ()),
+    "global_context_event": (
+        str | None,
+        None,
+        "An event type (e.g. buy): in a session holding one, its item is a context of every item of the session "
+        "whatever the window (needs --event-col).",
+        (),
+    ),
     "min_length": (int, _DEFAULTS.min_length, "Drop sessions with fewer events.", ()),
     "keep_last": (int | None, None, "Keep at most the last N events of a session.", ()),
     "min_item_count": (int, _DEFAULTS.min_item_count, "Drop items with fewer events in the sessions.", ()),
@@ -93,6 +100,7 @@ def _spec(values: dict) -> EventSpec:
         max_duration_minutes=values["max_duration_minutes"],
         event_types=_split_list(values["event_types"]),
         event_weights=_parse_weights(values["event_weights"]),
+        global_context_event=values["global_context_event"],
         min_length=values["min_length"],
         keep_last=values["keep_last"],
         min_item_count=values["min_item_count"],

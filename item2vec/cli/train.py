@@ -106,8 +106,15 @@ def train(
         from item2vec.data.attributes import read_item_attributes
 
         attributes = read_item_attributes(item_attributes, attr_item_col)  # a bad file fails before the events
+        if hyper["group_negatives"] is not None:
+            try:
+                attributes.values_of(hyper["group_negatives"])
+            except ValueError as exc:
+                fail(f"--group-negatives: {exc}")
     elif attr_item_col is not None:
         fail("--attr-item-col needs --item-attributes FILE")
+    elif hyper["group_negatives"] is not None:
+        fail("--group-negatives needs --item-attributes FILE (its column names each item's group)")
     from item2vec.refresh import inherit
 
     old = None

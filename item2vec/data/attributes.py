@@ -105,6 +105,13 @@ class ItemAttributes:
             out[item] = tuple(name[len(prefix) :] for name in names if name.startswith(prefix))
         return out
 
+    def groups(self, column: str, keys) -> np.ndarray:
+        """Each key's group for in-group negatives: an int label per key from its first value in
+        ``column`` (file order), -1 for a key without one. Raises ``ValueError`` for a missing column."""
+        first = {item: values[0] for item, values in self.values_of(column).items() if values}
+        labels: dict[str, int] = {}
+        return np.array([labels.setdefault(first[k], len(labels)) if k in first else -1 for k in keys], np.int64)
+
 
 def read_item_attributes(source, item_column: str | None = None, encoding: str = "utf8") -> ItemAttributes:
     """Read an attribute file (CSV/TSV, ``.gz`` ok, or Parquet) or take a Polars/pandas frame.

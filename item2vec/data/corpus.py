@@ -111,13 +111,17 @@ class Corpus:
 
     ``kind`` says what the sentences are: ``"sessions"`` (click data: what the sessionisers and
     session-file readers build, see ``as_sessions``) or ``"text"``; ``Item2Vec(preset="auto")``
-    picks its defaults by it."""
+    picks its defaults by it. ``global_context`` (optional, bool per token) marks *global
+    contexts*: a marked token (e.g. the item a session converted on,
+    ``SessionOptions.global_context_event``) is a context of every other token of its sentence,
+    whatever the window (Grbovic & Cheng, KDD 2018)."""
 
     tokens: np.ndarray  # int32 ids into vocab
     offsets: np.ndarray  # int64, len = n_sentences + 1
     vocab: Vocab
     weights: np.ndarray | None = None  # float32 per token, scales that token's updates
     kind: str = "text"
+    global_context: np.ndarray | None = None  # bool per token: a context of its whole sentence
 
     def __post_init__(self):
         if self.offsets.ndim != 1 or len(self.offsets) < 1 or self.offsets[0] != 0:
@@ -137,20 +141,31 @@ class Corpus:
                 chunk = self.weights[start : start + _CHUNK]
                 if not np.all(np.isfinite(chunk)) or np.any(chunk < 0):
                     raise ValueError("token weights must be finite and >= 0")
+        if self.global_context is not None and len(self.global_context) != len(self.tokens):
+            raise ValueError(f"{len(self.global_context)} global-context flags for {len(self.tokens)} tokens")
 
     # ---- construction -------------------------------------------------------------------------
 
     @classmethod
     def from_codes(
-        cls, codes, offsets, keys: Sequence, weights=None, max_sentence_length: int = config.MAX_SENTENCE_LENGTH
+        cls,
+        codes,
+        offsets,
+        keys: Sequence,
+        weights=None,
+        max_sentence_length: int = config.MAX_SENTENCE_LENGTH,
+        global_context=None,
     ) -> Corpus:
         """Build from ids into an arbitrary ``keys`` list: counts them, sorts the vocabulary by
         frequency, drops keys that never occur and splits sentences longer than
-        ``max_sentence_length`` into consecutive pieces."""
+        ``max_sentence_length`` into consecutive pieces (each keeps its own global contexts)."""
         codes = np.array(codes, dtype=np.int32)
         if len(codes) and (codes.min() < 0 or codes.max() >= len(keys)):
             raise ValueError(f"codes must lie in [0, {len(keys)}) (one per key)")
-        return cls._from_owned_codes(codes, offsets, keys, weights, max_sentence_length)
+        corpus = cls._from_owned_codes(codes, offsets, keys, weights, max_sentence_length)
+        if global_context is None:
+            return corpus
+        return dataclasses.replace(corpus, global_context=np.asarray(global_context, dtype=np.bool_))
 
     @classmethod
     def _from_owned_codes(cls, codes: np.ndarray, offsets, keys: Sequence, weights, max_sentence_length: int) -> Corpus:
@@ -248,7 +263,8 @@ class Corpus:
         kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
         offsets = drop_empty_sentences(kept_before[self.offsets])
         weights = None if self.weights is None else self.weights[keep]
-        return Corpus(new_ids[keep], offsets, vocab, weights, self.kind)
+        flags = None if self.global_context is None else self.global_context[keep]
+        return Corpus(new_ids[keep], offsets, vocab, weights, self.kind, flags)
 
     # ---- persistence --------------------------------------------------------------------------
 
@@ -259,7 +275,7 @@ class Corpus:
             for first, last in sentence_chunks(self.offsets):
                 start, end = self.offsets[first], self.offsets[last]
                 out.append(self.tokens[start:end], np.diff(self.offsets[first : last + 1]))
-            out.finish(self.vocab.keys, self.vocab.counts, self.kind, self.weights)
+            out.finish(self.vocab.keys, self.vocab.counts, self.kind, self.weights, self.global_context)
 
     @classmethod
     def load(cls, path) -> Corpus:
@@ -267,7 +283,8 @@ class Corpus:
         memory-mapped: the tokens stay in the file and the page cache, not in the process' memory."""
         arrays = corpus_files.read(path)
         try:
-            return cls(arrays.tokens, arrays.offsets, Vocab(arrays.keys, arrays.counts), arrays.weights, arrays.kind)
+            vocab = Vocab(arrays.keys, arrays.counts)
+            return cls(arrays.tokens, arrays.offsets, vocab, arrays.weights, arrays.kind, arrays.global_context)
         except ValueError as exc:
             raise ValueError(f"{path}: {exc} (not a readable item2vec corpus)") from None
 

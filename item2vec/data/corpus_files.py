@@ -4,10 +4,12 @@ larger than memory costs page cache (which the kernel can drop and re-read), not
 Format version 1 (every number little-endian, no pickle)::
 
     corpus.json   {"format": "item2vec-corpus", "format_version": 1, "kind": "text" | "sessions",
-                   "n_tokens": N, "n_sentences": S, "n_keys": K, "weights": true | false}
+                   "n_tokens": N, "n_sentences": S, "n_keys": K, "weights": true | false,
+                   "global_context": true | false (absent: false)}
     tokens.i32    N int32: ids into keys.json (the corpus' Vocab, by descending count)
     offsets.i64   S + 1 int64: sentence i is tokens[offsets[i]:offsets[i + 1]]
     weights.f32   N float32 per-token weights (only when "weights" is true)
+    global.u8     N uint8 per-token global-context flags, 0 or 1 (only when "global_context" is true)
     keys.json     K strings, a JSON list
     counts.i64    K int64: occurrences of each key
 
@@ -33,7 +35,7 @@ FORMAT = "item2vec-corpus"
 FORMAT_VERSION = 1
 MANIFEST = "corpus.json"
 #: file name -> little-endian dtype of each array file
-ARRAYS = {"tokens.i32": "<i4", "offsets.i64": "<i8", "weights.f32": "<f4", "counts.i64": "<i8"}
+ARRAYS = {"tokens.i32": "<i4", "offsets.i64": "<i8", "weights.f32": "<f4", "global.u8": "u1", "counts.i64": "<i8"}
 _CHUNK = 1 << 22  # values written per step
 
 
@@ -49,6 +51,7 @@ class CorpusArrays:
     keys: tuple[str, ...]
     counts: np.ndarray
     kind: str
+    global_context: np.ndarray | None = None
 
 
 class DirectoryWriter:
@@ -76,10 +79,19 @@ class DirectoryWriter:
             return np.zeros(0, dtype=np.int32)
         return np.memmap(self.directory / "tokens.i32", dtype="<i4", mode="r+")
 
-    def finish(self, keys: Sequence[str], counts: np.ndarray, kind: str, weights: np.ndarray | None = None) -> None:
+    def finish(
+        self,
+        keys: Sequence[str],
+        counts: np.ndarray,
+        kind: str,
+        weights: np.ndarray | None = None,
+        global_context: np.ndarray | None = None,
+    ) -> None:
         self.close()
         if weights is not None:
             write_array(self.directory / "weights.f32", weights)
+        if global_context is not None:
+            write_array(self.directory / "global.u8", global_context)
         (self.directory / "keys.json").write_text(json.dumps(list(keys), ensure_ascii=False), encoding="utf-8")
         write_array(self.directory / "counts.i64", counts)
         meta = {
@@ -90,6 +102,7 @@ class DirectoryWriter:
             "n_sentences": int(self.n_sentences),
             "n_keys": len(keys),
             "weights": weights is not None,
+            "global_context": global_context is not None,
         }
         (self.directory / MANIFEST).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
@@ -171,4 +184,7 @@ def read(path) -> CorpusArrays:
         keys=tuple(keys),
         counts=np.array(read_array("counts.i64", k, "n_keys"), dtype=np.int64),
         kind=meta["kind"],
+        global_context=(
+            read_array("global.u8", n, "n_tokens").view(np.bool_) if meta.get("global_context") is True else None
+        ),
     )

@@ -56,6 +56,44 @@ def _draw_negatives(centre, negative, neg_threshold, neg_alias, state, out):
     return n
 
 
+@njit(inline="always", cache=True)
+def _draw_group_negatives(
+    centre, count, group_of, table_offsets, group_threshold, group_alias, group_members, state, out, n
+):
+    """Append ``count`` draws from the alias table of ``centre``'s group to ``out[n:]`` (draws
+    equal to ``centre`` dropped, as for noise items); return the new total. A centre in no group
+    (``group_of`` -1) draws nothing and consumes no random numbers."""
+    g = group_of[centre]
+    if g < 0:
+        return n
+    lo = table_offsets[g]
+    hi = table_offsets[g + 1]
+    for _ in range(count):
+        target = group_members[lo + draw(group_threshold[lo:hi], group_alias[lo:hi], next_u64(state))]
+        if target != centre:
+            out[n] = target
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def sample_group_negatives(
+    centre, count, group_of, table_offsets, group_threshold, group_alias, group_members, state, n
+):
+    """``n`` rounds of ``centre``'s group negatives as training draws them, concatenated (used by
+    tests to check that they come from the group with the right distribution)."""
+    out = np.empty(n * count, dtype=np.int64)
+    buf = np.empty(count, dtype=np.int64)
+    total = 0
+    for _ in range(n):
+        got = _draw_group_negatives(
+            centre, count, group_of, table_offsets, group_threshold, group_alias, group_members, state, buf, 0
+        )
+        out[total : total + got] = buf[:got]
+        total += got
+    return out[:total]
+
+
 @njit(inline="always", fastmath=True, error_model="numpy", cache=True)
 def _predict(syn1, hidden, centre, negatives, n_negatives, lr, grad, compute_loss):
     """Train ``hidden`` to predict ``centre`` against the given noise items; ``grad`` gets the
@@ -101,6 +139,13 @@ def train_range(
     extra_offsets,
     extra_rows,
     extra_weight,
+    group_of,
+    group_table_offsets,
+    group_threshold,
+    group_alias,
+    group_members,
+    group_negative,
+    global_flags,
 ):
     """Train on sentences ``first..last-1`` (called by name from ``training.run``).
 
@@ -132,18 +177,31 @@ def train_range(
     window (e.g. its attribute tokens, rows after the items): they predict the centre like a
     window context, with the centre's negatives, at ``extra_weight`` times its step. Empty
     ``extra_offsets``: none (and no change to any draw, so results are unchanged).
+    group_of, group_table_offsets, group_threshold, group_alias, group_members, group_negative: the
+    *in-group negatives*: besides its ``negative`` noise items, each centre draws ``group_negative``
+    items of its own group (``group_of[row]``, -1: none) from that group's alias table, which is
+    ``group_threshold/group_alias[group_table_offsets[g]:group_table_offsets[g + 1]]`` over the
+    rows ``group_members[...]`` of the same slice (``training.GroupNegatives``). Empty
+    ``group_of``: none (no draw changes).
+    global_flags: bool per token of ``tokens``: a flagged token (kept by ``min_count``, whether
+    subsampled or not) is a *global context* of every other token of its sentence, besides its
+    window: it predicts each centre like a window context, with the centre's negatives (a centre
+    is never its own global context; inside the window it counts twice). Empty: none.
     """
     d = syn0.shape[1]
     has_weights = len(weights) > 0
     has_extras = len(extra_offsets) > 0
+    has_groups = len(group_of) > 0
+    has_globals = len(global_flags) > 0
     max_len = 0
     for s in range(first, last):
         max_len = max(max_len, offsets[s + 1] - offsets[s])
     buf = np.empty(max_len, dtype=np.int32)
+    gbuf = np.empty(max_len if has_globals else 0, dtype=np.int32)  # this sentence's global contexts
     wbuf = np.ones(max_len, dtype=np.float32)
     grad = np.empty(d, dtype=np.float32)
     hidden = np.empty(d, dtype=np.float32)
-    negatives = np.empty(max(negative, 1), dtype=np.int64)
+    negatives = np.empty(max(negative + (group_negative if has_groups else 0), 1), dtype=np.int64)
     loss = 0.0
     examples = 0
     local_done = 0  # words this thread has processed this epoch
@@ -156,11 +214,15 @@ def train_range(
         lr = np.float32(max(alpha - span * done / total_words, min_alpha))
         # drop pruned tokens, then subsample frequent ones, into a local buffer
         n = 0
+        n_global = 0
         for p in range(offsets[s], offsets[s + 1]):
             w = remap[tokens[p]]
             if w < 0:
                 continue
             local_done += 1
+            if has_globals and global_flags[p]:
+                gbuf[n_global] = w
+                n_global += 1
             if np.int64(low32(next_u64(state))) < keep_threshold[w]:
                 buf[n] = w
                 if has_weights:
@@ -183,10 +245,26 @@ def train_range(
                 hi = pos + 1 if forward_window else min(n, pos + b + 1)
             e_lo = extra_offsets[centre] if has_extras else 0
             e_hi = extra_offsets[centre + 1] if has_extras else 0
-            if hi - lo <= 1 and e_hi == e_lo:
+            n_glob = 0  # global contexts of this centre (the flagged tokens that are not the centre)
+            for k in range(n_global):
+                n_glob += gbuf[k] != centre
+            if hi - lo <= 1 and e_hi == e_lo and n_glob == 0:
                 continue
             step = lr * wbuf[pos] if has_weights else lr
             n_neg = _draw_negatives(centre, negative, neg_threshold, neg_alias, state, negatives)
+            if has_groups:
+                n_neg = _draw_group_negatives(
+                    centre,
+                    group_negative,
+                    group_of,
+                    group_table_offsets,
+                    group_threshold,
+                    group_alias,
+                    group_members,
+                    state,
+                    negatives,
+                    n_neg,
+                )
             if sg:
                 others = hi - lo - 1
                 sampled = whole_sentence and 0 < context_samples < others
@@ -209,6 +287,14 @@ def train_range(
                     examples += 1
                     for j in range(d):
                         syn0[ctx, j] += grad[j]
+                for k in range(n_global):
+                    ctx = gbuf[k]
+                    if ctx == centre:
+                        continue
+                    loss += _predict(syn1, syn0[ctx], centre, negatives, n_neg, step, grad, compute_loss)
+                    examples += 1
+                    for j in range(d):
+                        syn0[ctx, j] += grad[j]
             else:
                 for j in range(d):
                     hidden[j] = 0.0
@@ -219,7 +305,11 @@ def train_range(
                 for e in range(e_lo, e_hi):
                     for j in range(d):
                         hidden[j] += extra_weight * syn0[extra_rows[e], j]
-                inv = np.float32(1.0) / np.float32(hi - lo - 1 + e_hi - e_lo)
+                for k in range(n_global):
+                    if gbuf[k] != centre:
+                        for j in range(d):
+                            hidden[j] += syn0[gbuf[k], j]
+                inv = np.float32(1.0) / np.float32(hi - lo - 1 + e_hi - e_lo + n_glob)
                 for j in range(d):
                     hidden[j] *= inv
                 loss += _predict(syn1, hidden, centre, negatives, n_neg, step, grad, compute_loss)
@@ -231,5 +321,9 @@ def train_range(
                 for e in range(e_lo, e_hi):
                     for j in range(d):
                         syn0[extra_rows[e], j] += extra_weight * grad[j]
+                for k in range(n_global):
+                    if gbuf[k] != centre:
+                        for j in range(d):
+                            syn0[gbuf[k], j] += grad[j]
     loss_out[thread] += loss
     examples_out[thread] += examples

@@ -68,6 +68,56 @@ class ExtraContexts:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), 0.0)
 
 
+@dataclass(frozen=True)
+class GroupNegatives:
+    """In-group negatives (Airbnb's market-aware negatives): each centre row also draws ``count``
+    negatives from its own group, one alias table per group, all concatenated CSR-style (group
+    ``g``'s table and member rows are ``threshold/alias/members[offsets[g]:offsets[g + 1]]``;
+    ``alias`` holds indices within the group). ``group_of`` -1: a row in no group (no group
+    negative); see ``build``."""
+
+    group_of: np.ndarray  # int32 per centre row, -1 for none
+    offsets: np.ndarray  # int64, one more than the groups
+    threshold: np.ndarray  # int64
+    alias: np.ndarray  # int32
+    members: np.ndarray  # int32 rows of syn1
+    count: int
+
+    @classmethod
+    def none(cls) -> GroupNegatives:
+        """No group negative: training is exactly the plain kernel's."""
+        return cls(
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            0,
+        )
+
+    @classmethod
+    def build(cls, groups: np.ndarray, probabilities: np.ndarray, count: int) -> GroupNegatives:
+        """Tables for rows labelled ``groups`` (any int per row, -1: no group) drawing within their
+        group in proportion to ``probabilities`` (the noise distribution, so in-group draws
+        favour items as the noise ones do). Rows alone in their group get no group (their only
+        draw would be themselves)."""
+        groups = np.asarray(groups, dtype=np.int64)
+        members = np.flatnonzero(groups >= 0)
+        labels, sizes = np.unique(groups[members], return_counts=True)
+        kept = labels[sizes >= 2]
+        members = members[np.isin(groups[members], kept)]
+        members = members[np.argsort(groups[members], kind="stable")]  # grouped, rows ascending within
+        group_of = np.full(len(groups), -1, dtype=np.int32)
+        group_of[members] = np.searchsorted(kept, groups[members]).astype(np.int32)
+        offsets = np.zeros(len(kept) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(group_of[members], minlength=len(kept)), out=offsets[1:])
+        threshold = np.empty(len(members), dtype=np.int64)
+        alias = np.empty(len(members), dtype=np.int32)
+        for lo, hi in zip(offsets[:-1], offsets[1:]):
+            threshold[lo:hi], alias[lo:hi] = build_alias(np.asarray(probabilities)[members[lo:hi]])
+        return cls(group_of, offsets, threshold, alias, members.astype(np.int32), int(count))
+
+
 def plan(
     corpus: Corpus, vocab: Vocab, remap: np.ndarray, sample: float, ns_exponent: float, workers: int
 ) -> TrainingPlan:
@@ -135,16 +185,21 @@ def train_epochs(
     callback: Callable[[EpochReport], object] | None = None,
     bar: ProgressBar | None = None,
     extra: ExtraContexts | None = None,
+    groups: GroupNegatives | None = None,
 ) -> Iterator[EpochReport]:
     """Train ``syn0``/``syn1`` in place, one epoch per step, yielding its report: a caller can
     interleave several trainings (``both_contexts``), look at the vectors between epochs and stop
     early (the learning rate then never reaches ``min_alpha``: the schedule runs over ``epochs``).
+    The corpus' ``global_context`` flags (if any) are global contexts of their sentences.
     ``extra``: contexts of each centre besides its window (``ExtraContexts``; default none);
-    ``bar``: a progress bar shared by the interleaved trainings."""
+    ``groups``: negatives drawn from each centre's group besides the noise ones (``GroupNegatives``;
+    default none); ``bar``: a progress bar shared by the interleaved trainings."""
     extra = extra if extra is not None else ExtraContexts.none()
+    groups = groups if groups is not None else GroupNegatives.none()
     workers = len(training.thread_bounds) - 1
     states = seed_states(seed, workers)
     weights = corpus.weights if corpus.weights is not None else np.zeros(0, dtype=np.float32)
+    global_flags = corpus.global_context if corpus.global_context is not None else np.zeros(0, dtype=np.bool_)
     per_epoch = training.words_per_epoch
     total_words = per_epoch * epochs
     for epoch in range(epochs):
@@ -181,6 +236,13 @@ def train_epochs(
             extra_offsets=extra.offsets,
             extra_rows=extra.rows,
             extra_weight=np.float32(extra.weight),
+            group_of=groups.group_of,
+            group_table_offsets=groups.offsets,
+            group_threshold=groups.threshold,
+            group_alias=groups.alias,
+            group_members=groups.members,
+            group_negative=groups.count,
+            global_flags=global_flags,
         )
         threads = [
             threading.Thread(

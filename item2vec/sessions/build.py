@@ -95,8 +95,9 @@ def leave_last_out(source, fmt: EventFormat = EventFormat(), options: SessionOpt
 def _sessionise_log(source, fmt: EventFormat, options: SessionOptions) -> tuple[EventTable, pl.Series, Tally]:
     """Read the log and run the per-user steps, in memory or partition by partition; return the
     sessions, the item keys and the tally."""
-    if (options.event_types is not None or options.event_weights is not None) and not fmt.event:
-        raise ValueError("event types or weights are set but no event type column is mapped")
+    typed = (options.event_types, options.event_weights, options.global_context_event)
+    if any(option is not None for option in typed) and not fmt.event:
+        raise ValueError("event types, weights or a global-context event are set but no event type column is mapped")
     scan = scan_events(source, fmt)
     tally = Tally(scan.origin)
     if options.buckets == 1:

@@ -24,6 +24,10 @@ class SessionOptions:
     - ``event_types``: keep only these event types (sessions are cut on all activity first).
     - ``event_weights``: per-event-type token weight (unlisted types weigh 1); a collapsed run of
       repeats takes the largest weight in the run.
+    - ``global_context_event``: an event type (``buy``, ``booking``) whose items are *global
+      contexts*: in a session holding such an event, its item is a context of every other item of
+      the session whatever the window (``Corpus.global_context``; a collapsed run of repeats is
+      one if any of its events is). Needs the event column, and the type kept by ``event_types``.
     - ``min_length``: drop sessions with fewer events (after every other step).
     - ``keep_last``: keep at most the last N events of a session.
     - ``min_item_count``: drop items with fewer events; ``iterate`` repeats this and the
@@ -36,6 +40,7 @@ class SessionOptions:
     max_duration_minutes: float | None = None
     event_types: tuple[str, ...] | None = None
     event_weights: Mapping[str, float] | None = None
+    global_context_event: str | None = None
     min_length: int = 2
     keep_last: int | None = None
     min_item_count: int = 1
@@ -62,6 +67,14 @@ class SessionOptions:
             if bad:
                 raise ValueError(f"event weights must be finite and >= 0, got {bad}")
             object.__setattr__(self, "event_weights", weights)
+        if self.global_context_event is not None:
+            if not isinstance(self.global_context_event, str) or not self.global_context_event:
+                raise ValueError(f"global_context_event must be an event type name, got {self.global_context_event!r}")
+            if self.event_types is not None and self.global_context_event not in self.event_types:
+                raise ValueError(
+                    f"global_context_event {self.global_context_event!r} is not among the kept event types "
+                    f"({', '.join(self.event_types)}): its events would be dropped"
+                )
         for name, low in (("min_length", 1), ("min_item_count", 1), ("buckets", 1)):
             if int(getattr(self, name)) < low:
                 raise ValueError(f"{name} must be >= {low}, got {getattr(self, name)}")

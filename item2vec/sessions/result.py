@@ -35,19 +35,24 @@ class Sessions:
         return self.table.n_events
 
     def corpus(self, max_sentence_length: int = config.MAX_SENTENCE_LENGTH) -> Corpus:
-        """The sessions as a ``Corpus``: one sentence per session, items in time order."""
+        """The sessions as a ``Corpus``: one sentence per session, items in time order (with
+        ``global_context`` flags when sessionised with a global-context event)."""
         events = self.table.events
         weights = events["weight"].to_numpy() if "weight" in events.columns else None
+        flags = events["global_context"].to_numpy() if "global_context" in events.columns else None
+        keys = self.item_keys.to_list()
         return Corpus.from_codes(
-            events["item"].to_numpy(), self.table.offsets, self.item_keys.to_list(), weights, max_sentence_length
+            events["item"].to_numpy(), self.table.offsets, keys, weights, max_sentence_length, flags
         ).as_sessions()
 
     def frame(self) -> pl.DataFrame:
         """One row per session: ``session_id`` (0..n-1, the corpus order), ``user_id`` and/or
         ``source_session_id`` (the log's ids), ``items`` (list of item ids), ``weights`` (when
-        event weights were given), ``start``, ``end`` (UTC) and ``length``."""
+        event weights were given), ``global_context`` (a bool per item, with a global-context
+        event), ``start``, ``end`` (UTC) and ``length``."""
         events = self.table.events.with_columns(self.item_keys.gather(self.table.events["item"]).alias("item"))
         weights = [pl.col("weight").alias("weights")] if "weight" in events.columns else []
+        weights += [pl.col("global_context")] if "global_context" in events.columns else []
         sessions = events.group_by("session", maintain_order=True).agg(
             pl.col("item").alias("items"),
             *weights,

@@ -9,7 +9,8 @@ hash partitions of users and each partition sessionised alone (see ``build``). T
    exactly equal continues it; no gap rule with session ids), and every ``max_duration`` from the
    session's first event (window ``k`` holds the events with ``k*D <= t - start < (k+1)*D``);
 4. keep the selected event types (sessions were cut on all activity);
-5. collapse consecutive repeats of an item into its first event, weighing the largest weight;
+5. collapse consecutive repeats of an item into its first event, weighing the largest weight
+   (a global context if any event of the run is);
 6. keep the last ``keep_last`` events of each session.
 """
 
@@ -95,8 +96,11 @@ def _hash_collision(events: pl.DataFrame, keys: pl.Series) -> bool:
 
 
 def _event_columns(options: SessionOptions) -> list[pl.Expr]:
-    """``weight`` from the event-type weights and ``wanted`` from the event-type filter."""
+    """``weight`` from the event-type weights, ``wanted`` from the event-type filter and
+    ``global_context`` from the global-context event."""
     columns = []
+    if options.global_context_event is not None:
+        columns.append((pl.col("event") == options.global_context_event).fill_null(False).alias("global_context"))
     if options.event_types is not None:
         columns.append(pl.col("event").is_in(list(options.event_types)).fill_null(False).alias("wanted"))
     if options.event_weights is not None:
@@ -124,7 +128,7 @@ def _session_starts(options: SessionOptions, by_user: bool) -> pl.Expr:
 
 def _collapse_repeats(events: pl.DataFrame, tally: Tally) -> pl.DataFrame:
     """Keep the first event of each run of the same item within a session; with weights, the kept
-    event weighs the largest weight of its run."""
+    event weighs the largest weight of its run; it is a global context if any event of the run is."""
     run_start = (
         (pl.col("session") != pl.col("session").shift(1)) | (pl.col("item") != pl.col("item").shift(1))
     ).fill_null(True)
@@ -133,6 +137,9 @@ def _collapse_repeats(events: pl.DataFrame, tally: Tally) -> pl.DataFrame:
     if "weight" in events.columns and len(starts):
         run_max = np.maximum.reduceat(events["weight"].to_numpy(), starts)  # runs are contiguous
         collapsed = collapsed.with_columns(pl.Series("weight", run_max, dtype=pl.Float32))
+    if "global_context" in events.columns and len(starts):
+        run_any = np.maximum.reduceat(events["global_context"].to_numpy(), starts)
+        collapsed = collapsed.with_columns(pl.Series("global_context", run_any, dtype=pl.Boolean))
     tally.drop("repeat", events.height - collapsed.height)
     return collapsed
 

@@ -223,6 +223,8 @@ class _Run:
     def __init__(self, events: DataFrame, fmt: EventFormat, options: SessionOptions, origin: str):
         if (options.event_types is not None or options.event_weights is not None) and not fmt.event:
             raise ValueError("event types or weights are set but no event type column is mapped")
+        if options.global_context_event is not None:
+            raise ValueError("a global-context event is not supported by the Spark sessioniser; sessionise with Polars")
         self.fmt, self.options = fmt, options
         self.origin = origin or "events Spark DataFrame"
         self.spark = events.sparkSession
