@@ -264,7 +264,10 @@ def warm(args, log) -> None:
             log(row | {"fit_seconds": round(seconds, 2), "load": load(), **metrics(r)})
 
 
-REFRESH_TRIALS = [{"epochs": e} for e in (10, 20, 40)]
+#: The refresh's own schedule: epochs over the new data, and its starting learning rate (the old
+#: model's alpha, 0.1, or lower: a smaller step moves the known items less far from what the old
+#: data taught them).
+REFRESH_TRIALS = [{"epochs": e, "alpha": a} for e in (10, 20, 40) for a in (0.1, 0.025, 0.01)]
 
 
 def refresh(args, log) -> None:

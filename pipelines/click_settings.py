@@ -119,7 +119,7 @@ def plot_curves(log: Path, target: Path) -> None:
     figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), dpi=100)
     for key, points in curves.items():
         settings = json.loads(key)
-        label = ", ".join(f"{k} {v}" for k, v in settings.items() if base.get(k) != v or k in ("epochs",)) or "preset"
+        label = ", ".join(f"{k} {v}" for k, v in settings.items() if base.get(k, v) != v or k == "epochs")
         for ax, metric in zip(axes, ("HR@20", "MRR@20")):
             ax.plot([p["cpu_seconds"] / 2 for p in points], [p[metric] for p in points], marker=".", label=label)
     for ax, metric in zip(axes, ("HR@20", "MRR@20")):
