@@ -262,8 +262,10 @@ def train_epochs(
         for thread in threads:
             thread.start()
         shown = 0
-        while any(thread.is_alive() for thread in threads):
-            threads[0].join(timeout=0.2)
+        # wait on a thread still running: joining one that has finished returns at once, and the
+        # loop would spin, taking a core from the workers while the slowest share finishes
+        while running := [thread for thread in threads if thread.is_alive()]:
+            running[0].join(timeout=0.2)
             if bar:
                 shown = bar.advance(int(done.sum()), shown, epoch + 1, epochs)
         for thread in threads:
