@@ -292,18 +292,17 @@ class Item2Vec:
         monitor = early_stopping.monitor() if early_stopping is not None else None
         repeat_share = corpus.repeat_share()
         log, best = [], None
+
+        def keep():
+            nonlocal best
+            best = [(syn0.copy(), syn1.copy()) for _, syn0, syn1, _ in trainings]
+
         try:
             for epoch in range(1, int(p["epochs"]) + 1):
                 log += [_report_dict(next(steps), context) for context, _, _, steps in trainings]
                 if monitor is None or not monitor.due(epoch, int(p["epochs"])):
                     continue
-                probe = self._probe(vocab, trainings, layout, repeat_share, preset, p)
-
-                def keep():
-                    nonlocal best
-                    best = [(syn0.copy(), syn1.copy()) for _, syn0, syn1, _ in trainings]
-
-                if monitor.check(epoch, probe, keep):
+                if monitor.check(epoch, self._probe(vocab, trainings, layout, repeat_share, preset, p), keep):
                     break
         finally:
             if bar:

@@ -88,7 +88,6 @@ class Monitor:
     rule: EarlyStopping
     log: list[dict] = field(default_factory=list)
     best: float = -np.inf
-    best_epoch: int = 0
     since_best: int = 0
     started: tuple[float, float] = field(default_factory=lambda: (time.perf_counter(), time.process_time()))
     checking: list[float] = field(default_factory=lambda: [0.0, 0.0])  # wall and CPU seconds spent in checks
@@ -115,7 +114,7 @@ class Monitor:
         score = entry[f"{self.rule.metric.upper()}@{k}"]
         improved = score > self.best + self.rule.min_delta
         if improved:
-            self.best, self.best_epoch, self.since_best = score, epoch, 0
+            self.best, self.since_best = score, 0
             snapshot()
         else:
             self.since_best += 1
