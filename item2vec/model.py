@@ -18,6 +18,7 @@ from item2vec import config, refresh
 from item2vec.data.attributes import attribute_layout, input_to_output, mean_rows, read_item_attributes
 from item2vec.data.corpus import Corpus, Vocab
 from item2vec.data.files import atomic_dir, atomic_path, read_json_file, unreadable
+from item2vec.data.successors import Successors, observed_successors
 from item2vec.engine.training import (
     EpochReport,
     ExtraContexts,
@@ -96,7 +97,9 @@ class Item2Vec:
     ``vectors`` (input), ``output_vectors_``, ``vocab_``, ``training_log_`` (per
     epoch), ``validation_log_`` (the early-stopping checks),
     ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
-    scorer's share of repeats), ``n_cold_`` (cold items, the last rows) and ``attribute_keys_``,
+    scorer's share of repeats), ``successors_`` (on click data: what followed each item in the
+    training sessions, ``data.successors.Successors``, the ``blend`` scorer's evidence; None for
+    text), ``n_cold_`` (cold items, the last rows) and ``attribute_keys_``,
     ``attribute_vectors_``, ``attribute_output_vectors_`` (empty without attributes).
     """
 
@@ -291,6 +294,8 @@ class Item2Vec:
             trainings.append((context, syn0, syn1, steps))
         monitor = early_stopping.monitor() if early_stopping is not None else None
         repeat_share = corpus.repeat_share()
+        # early stopping scores next items with the click scoring, which needs them even on "text"
+        successors = observed_successors(corpus if monitor is None else corpus.as_sessions(), remap, len(vocab))
         log, best = [], None
 
         def keep():
@@ -302,7 +307,8 @@ class Item2Vec:
                 log += [_report_dict(next(steps), context) for context, _, _, steps in trainings]
                 if monitor is None or not monitor.due(epoch, int(p["epochs"])):
                     continue
-                if monitor.check(epoch, self._probe(vocab, trainings, layout, repeat_share, preset, p), keep):
+                probe = self._probe(vocab, trainings, layout, (repeat_share, successors), preset, p)
+                if monitor.check(epoch, probe, keep):
                     break
         finally:
             if bar:
@@ -321,6 +327,7 @@ class Item2Vec:
         self.params_ = p
         syn0 = inputs[0] if len(inputs) == 1 else np.hstack(inputs)
         syn1 = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
+        self.successors_ = successors
         self._set_vectors(vocab, syn0, syn1, layout)
         if old is not None:
             self._sort_by_count()
@@ -330,13 +337,15 @@ class Item2Vec:
         self._forget_cache()
         return self
 
-    def _probe(self, vocab: Vocab, trainings: list, layout, repeat_share, preset: str, params: dict) -> Item2Vec:
-        """A model holding copies of the vectors as they are now, mid-fit, for an early-stopping check."""
+    def _probe(self, vocab: Vocab, trainings: list, layout, statistics: tuple, preset: str, params: dict) -> Item2Vec:
+        """A model holding copies of the vectors as they are now, mid-fit, for an early-stopping
+        check; ``statistics``: the training data's ``(repeat_share, successors)``."""
         probe = Item2Vec()
         syn0 = np.hstack([syn0 for _, syn0, _, _ in trainings])
         syn1 = np.hstack([syn1 for _, _, syn1, _ in trainings])
+        probe.repeat_share_, probe.successors_ = statistics
         probe._set_vectors(vocab, syn0, syn1, layout)
-        probe.preset_, probe.params_, probe.repeat_share_ = preset, params, repeat_share
+        probe.preset_, probe.params_ = preset, params
         probe._forget_cache()
         return probe
 
@@ -360,6 +369,8 @@ class Item2Vec:
         self.vectors_ = np.vstack([syn0[:n], cold_in])
         self.output_vectors_ = np.vstack([syn1[:n], cold_out])
         self.n_cold_ = len(layout.cold_items)
+        if self.successors_ is not None:
+            self.successors_ = self.successors_.padded(len(self.vocab_))
         self.attribute_keys_ = layout.tokens
         self.attribute_vectors_, self.attribute_output_vectors_ = tokens_in, tokens_out
 
@@ -369,6 +380,8 @@ class Item2Vec:
         order = np.argsort(-np.asarray(self.vocab_.counts), kind="stable")
         self.vocab_ = Vocab(tuple(self.vocab_.keys[i] for i in order), np.asarray(self.vocab_.counts)[order])
         self.vectors_, self.output_vectors_ = self.vectors_[order], self.output_vectors_[order]
+        if self.successors_ is not None:
+            self.successors_ = self.successors_.reordered(order)
         self.n_cold_ = int(np.count_nonzero(self.vocab_.counts == 0))
 
     def is_cold(self, key) -> bool:
@@ -459,7 +472,8 @@ class Item2Vec:
 
     def save(self, path) -> None:
         """Write the model directory atomically: ``config.json``, ``keys.json``, ``counts.npy``,
-        ``vectors.npy``, ``output_vectors.npy`` (cold items last, ``n_cold`` in ``config.json``)
+        ``vectors.npy``, ``output_vectors.npy`` (cold items last, ``n_cold`` in ``config.json``),
+        on click data ``successor_offsets.npy``, ``successor_items.npy``, ``successor_weights.npy``
         and, trained with attributes, ``attribute_keys.json``, ``attribute_vectors.npy`` and
         ``attribute_output_vectors.npy``. An existing directory is replaced whole."""
         self._require_fitted()
@@ -483,6 +497,9 @@ class Item2Vec:
                 (tmp / "attribute_keys.json").write_text(json.dumps(list(self.attribute_keys_), ensure_ascii=False))
                 np.save(tmp / "attribute_vectors.npy", np.ascontiguousarray(self.attribute_vectors_))
                 np.save(tmp / "attribute_output_vectors.npy", np.ascontiguousarray(self.attribute_output_vectors_))
+            if self.successors_ is not None:
+                for name, array in zip(_SUCCESSOR_ARRAYS, dataclasses.astuple(self.successors_), strict=True):
+                    np.save(tmp / name, np.ascontiguousarray(array))
 
     @classmethod
     def load(cls, path, mmap: bool = True) -> Item2Vec:
@@ -492,7 +509,7 @@ class Item2Vec:
         path = Path(path)
         if not path.is_dir():
             raise FileNotFoundError(f"model directory not found: {path}")
-        meta, keys, counts, vectors, output, attributes = _read_model_files(path, mmap)
+        meta, keys, counts, vectors, output, attributes, successors = _read_model_files(path, mmap)
         params = {k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS}
         model = cls(**params, preset=meta.get("preset", "text"))  # saved before presets: text defaults
         model.preset_, model.params_ = model.resolve()
@@ -503,6 +520,7 @@ class Item2Vec:
         model.validation_log_ = meta.get("validation_log", [])
         model.repeat_share_ = meta.get("repeat_share")  # absent before it was measured: None
         model.n_cold_ = meta.get("n_cold", 0)
+        model.successors_ = successors  # None: trained on text, or saved before they were kept
         model.attribute_keys_, model.attribute_vectors_, model.attribute_output_vectors_ = attributes
         model._forget_cache()
         return model
@@ -708,11 +726,11 @@ def _read_model_files(path: Path, mmap: bool):
         expected = {"f": "float32", "i": "integer"}[kind]
         if array.ndim != ndim or array.dtype.kind not in ("iu" if kind == "i" else "f"):
             raise fault(name, f"expected a {ndim}-D {expected} array, found {array.ndim}-D {array.dtype}")
-        if kind == "f" and array.dtype != np.float32:
+        if kind == "f" and ndim == 2 and array.dtype != np.float32:
             raise fault(name, f"expected float32 vectors, found {array.dtype}")
         if rows is None and len(array) != n_items:
             raise fault(name, f"{len(array):,} rows, but config.json says n_items = {n_items:,}")
-        if rows is not None and len(array) != rows:
+        if rows is not None and rows >= 0 and len(array) != rows:
             raise fault(name, f"{len(array):,} rows, but attribute_keys.json has {rows:,} tokens")
         return array
 
@@ -760,7 +778,20 @@ def _read_model_files(path: Path, mmap: bool):
         if any(a.shape[1] != vectors.shape[1] for a in arrays):
             raise fault(_ATTRIBUTE_ARRAYS[0], f"vectors of another size than vectors.npy ({vectors.shape[1]})")
         attributes = (tuple(tokens), *arrays)
-    return meta, keys, counts, vectors, output, attributes
+    successors = None
+    if (path / _SUCCESSOR_ARRAYS[0]).exists():
+        offsets, items, weights = (read_array(name, 1, kind, mode, -1) for name, kind in zip(_SUCCESSOR_ARRAYS, "iif"))
+        if len(offsets) != n_items + 1 or offsets[0] != 0 or (np.diff(offsets) < 0).any():
+            raise fault(_SUCCESSOR_ARRAYS[0], f"expected {n_items + 1:,} ascending offsets from 0 (n_items + 1)")
+        if len(items) != offsets[-1] or len(weights) != offsets[-1]:
+            raise fault(_SUCCESSOR_ARRAYS[1], f"it and successor_weights.npy must hold {offsets[-1]:,} entries")
+        if len(items) and (items.min() < 0 or items.max() >= n_items):
+            raise fault(_SUCCESSOR_ARRAYS[1], f"an item row outside [0, {n_items:,})")
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise fault(_SUCCESSOR_ARRAYS[2], "weights must be finite and >= 0")
+        successors = Successors(offsets, items, weights)
+    return meta, keys, counts, vectors, output, attributes, successors
 
 
 _ATTRIBUTE_ARRAYS = ("attribute_vectors.npy", "attribute_output_vectors.npy")
+_SUCCESSOR_ARRAYS = ("successor_offsets.npy", "successor_items.npy", "successor_weights.npy")

@@ -148,6 +148,7 @@ def spark_fit(train, p: dict, partitions: int, merge: str, seed: int, log):
 
 def as_model(vectors, train, p: dict):
     """An ``Item2Vec`` holding ``vectors`` (contexts concatenated, as ``fit`` does), for scoring."""
+    from item2vec.data.successors import observed_successors
     from item2vec.model import Item2Vec
 
     model = Item2Vec(**{k: v for k, v in p.items() if k != "preset"}, preset="clicks")
@@ -157,6 +158,7 @@ def as_model(vectors, train, p: dict):
     model.output_vectors_ = np.hstack([v[1] for v in vectors]).astype(np.float32)
     model.training_log_ = model.validation_log_ = []
     model.repeat_share_ = train.repeat_share()
+    model.successors_ = observed_successors(train)
     model._forget_cache()
     return model
 

@@ -268,12 +268,20 @@ def repeat_share(sentences):
     return repeats / followers if followers else 0.0
 
 
-def next_item_mixture_scores(session_rows, inputs, outputs, temperature, n_last, decay, successors, repeat_share):
+def next_item_mixture_scores(
+    session_rows, inputs, outputs, temperature, n_last, decay, successors, repeat_share, observed=None, blend=0.0
+):
     """log sum over the last ``n_last`` rows p (weights 1, decay, ...) of p's next-item
     distribution: ``repeat_share`` on p, the rest on its ``successors`` best other columns c by
-    softmax(input_p . output_c / temperature); -inf for columns no distribution reaches."""
+    softmax(input_p . output_c / temperature); -inf for columns no distribution reaches. With
+    ``observed`` ({p: {c: weight}}), a p that has observed successors puts ``1 - blend`` of its
+    distribution there and ``blend`` on them, normalised."""
     total = np.zeros(len(outputs))
     for age, p in enumerate(reversed(session_rows[-n_last:])):
+        seen = (observed or {}).get(p, {})
+        share = blend if seen else 0.0
+        for c, weight in seen.items():
+            total[c] += decay**age * share * weight / sum(seen.values())
         scores = {
             c: float(np.dot(np.asarray(inputs[p], np.float64), np.asarray(outputs[c], np.float64)))
             for c in range(len(outputs))
@@ -283,8 +291,8 @@ def next_item_mixture_scores(session_rows, inputs, outputs, temperature, n_last,
         top = max(scores[c] for c in best) if best else 0.0
         norm = sum(math.exp((scores[c] - top) / temperature) for c in best)
         for c in best:
-            total[c] += decay**age * (1 - repeat_share) * math.exp((scores[c] - top) / temperature) / norm
-        total[p] += decay**age * (repeat_share if best else 1.0)
+            total[c] += decay**age * (1 - share) * (1 - repeat_share) * math.exp((scores[c] - top) / temperature) / norm
+        total[p] += decay**age * (1 - share) * (repeat_share if best else 1.0)
     return [math.log(t) if t > 0 else -math.inf for t in total]
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from item2vec import Item2Vec, config
+from item2vec import Corpus, Item2Vec, config
 from item2vec.engine import topk
 from item2vec.engine._topk import top_k_sparse_rows
 from item2vec.scoring import (
@@ -36,6 +36,12 @@ FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
 @pytest.fixture(scope="module")
 def trained(synthetic):
     return Item2Vec(**FAST).fit(synthetic.sessions())
+
+
+@pytest.fixture(scope="module")
+def trained_on_sessions(synthetic):
+    """Fitted on a sessions corpus, so it holds the observed successors the ``blend`` scorer needs."""
+    return Item2Vec(**FAST).fit(Corpus.from_sentences(synthetic.sessions()).as_sessions())
 
 
 @pytest.fixture(scope="module")
@@ -202,9 +208,15 @@ def test_top_k_sparse_rows_equals_naive_exactly(problem, with_exclusions):
 @pytest.mark.parametrize("scorer", MIXTURES)
 @pytest.mark.parametrize("neighbours", [7, 1000])
 @pytest.mark.parametrize("exclude_seen", [True, False], ids=["exclude-seen", "keep-seen"])
-def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours, exclude_seen):
+def test_mixture_scorers_equal_naive(request, synthetic, sessions, scorer, neighbours, exclude_seen):
     """Float vectors: same lists (up to near-ties) and scores as the textbook mixture, with short
-    neighbour lists (unreached items ranked by popularity) and whole ones."""
+    neighbour lists (unreached items ranked by popularity) and whole ones; ``blend`` against the
+    textbook mixture blended with sequential rules counted naively over the training sessions."""
+    trained = request.getfixturevalue("trained_on_sessions" if scorer == "blend" else "trained")
+    observed = None
+    if scorer == "blend":
+        rows = [[trained.index(key) for key in session] for session in synthetic.sessions()]
+        observed = naive.sequential_rules(rows, config.SUCCESSOR_STEPS, lambda d: 1.0 / d, config.SUCCESSOR_PRUNING)
     picked = sessions[:60] + [[]]
     encoded = encode_sessions(trained, picked)
     temperature = 0.1 if scorer == "neighbours" else 1.0
@@ -232,6 +244,8 @@ def test_mixture_scorers_equal_naive(trained, sessions, scorer, neighbours, excl
                 0.7,
                 min(neighbours, len(trained) - 1),
                 trained.repeat_share_,
+                observed,
+                config.BLEND_WEIGHT,
             )
         want_items, want_scores = naive.top_k_of_scores(exact, 12, exclude=rows if exclude_seen else ())
         assert_same_up_to_near_ties(items[s].tolist(), want_items, exact, rows if exclude_seen else ())
@@ -508,11 +522,12 @@ def test_cli_similar(saved, trained):
 
 
 @pytest.mark.parametrize("scorer", MIXTURES)
-def test_non_finite_vectors_never_corrupt_memory(trained, sessions, scorer):
+def test_non_finite_vectors_never_corrupt_memory(request, sessions, scorer):
     """Diverged vectors (NaN) made the neighbour lists run short; their -1 padding reached scipy as a
     column index and corrupted the heap ("double free or corruption"). Lists now keep found items only."""
     import copy
 
+    trained = request.getfixturevalue("trained_on_sessions" if scorer == "blend" else "trained")
     broken = copy.copy(trained)
     vectors = np.array(trained.vectors)
     vectors[::2] = np.nan

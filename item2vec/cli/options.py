@@ -28,7 +28,7 @@ TemperatureOption = Annotated[
     typer.Option(
         "--temperature",
         help="Mixture scorers: how sharply weight falls with distance (none: the scorer's default, "
-        f"{config.NEIGHBOURS_TEMPERATURE:g} for neighbours, {config.MIXTURE_TEMPERATURE:g} for mixture).",
+        f"{config.NEIGHBOURS_TEMPERATURE:g} for neighbours, {config.MIXTURE_TEMPERATURE:g} for mixture and blend).",
     ),
 ]
 

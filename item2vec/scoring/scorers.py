@@ -15,7 +15,11 @@
   probability ``softmax(input(p) . output(c) / temperature)``. Unlike ``sequence`` (one prediction
   from the mean of the prefix), a candidate likely after *any* recent item scores high.
 
-For the two mixtures the score is the mixture's log; items no neighbour list reaches rank after,
+- ``blend``: the ``mixture``, each item's next-item distribution interpolated with the successors
+  observed after it in the training sessions (``Item2Vec.successors_``, ``config.BLEND_WEIGHT``):
+  counted evidence where an item has history, the embedding's generalisation everywhere else.
+
+For the mixtures the score is the mixture's log; items no neighbour list reaches rank after,
 by popularity, with score ``-inf``.
 
 A new scorer is one subclass of ``QueryScorer`` (one query vector per session) or ``GraphScorer``
@@ -201,6 +205,34 @@ class Mixture(GraphScorer):
         return np.hstack([ids, own_ids]), np.hstack([successors, np.full(own_ids.shape, repeat)])
 
 
+@register
+class Blend(Mixture):
+    name = "blend"
+
+    def neighbour_lists(self, model, items, temperature, workers):
+        """The ``mixture``'s next-item distribution of each item, ``1 - config.BLEND_WEIGHT`` of
+        it, and ``BLEND_WEIGHT`` on the successors observed after the item in the training
+        sessions (``model.successors_``, normalised); an item never followed keeps the mixture's."""
+        successors = model.successors_
+        if successors is None:
+            raise ValueError(
+                "the 'blend' scorer needs the successors observed in the training sessions, which this model "
+                "does not hold (trained on text, or saved by an older item2vec); refit on sessions or use "
+                "--scorer mixture"
+            )
+        ids, weights = super().neighbour_lists(model, items, temperature, workers)
+        lengths = successors.lengths()[items]
+        width = max(int(lengths.max(initial=0)), 1)
+        present = np.arange(width) < lengths[:, None]
+        at = np.where(present, successors.offsets[items][:, None] + np.arange(width), 0)
+        observed_ids = np.where(present, successors.items[at] if len(successors.items) else 0, -1)
+        observed = np.where(present, successors.weights[at] if len(successors.weights) else 0.0, 0.0)
+        totals = observed.sum(axis=1, keepdims=True)
+        share = np.where(totals > 0, config.BLEND_WEIGHT, 0.0)
+        observed = share * observed / np.where(totals > 0, totals, 1.0)
+        return np.hstack([ids, observed_ids]), np.hstack([(1.0 - share) * weights, observed])
+
+
 class NeighbourGraph:
     """A graph scorer's item-item weights for the items some session uses, as a sparse matrix."""
 
@@ -215,7 +247,7 @@ class NeighbourGraph:
         self.matrix = csr_matrix(
             (weights[found].astype(np.float32), ids[found], indptr), shape=(len(self.items), len(model))
         )
-        self.matrix.sort_indices()
+        self.matrix.sum_duplicates()  # an item in two of a row's lists (``blend``) weighs their sum
 
     def scores(self, weights):
         """``log(weights @ neighbour weights)``: sessions x vocabulary, sparse (CSR, sorted)."""

@@ -6,6 +6,7 @@ import numpy as np
 
 from item2vec import config
 from item2vec.data.corpus import Corpus
+from item2vec.data.successors import observed_successors
 from item2vec.evaluation.early_stopping import EarlyStopping
 from item2vec.evaluation.models.base import BaseModel
 from item2vec.evaluation.task import NextItemTask
@@ -33,6 +34,8 @@ class Item2VecRecommender(BaseModel):
         {"scorer": "mixture", "n_last": 100, "decay": 0.5, "temperature": 4.0},
         {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 4.0},
         {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 8.0},
+        {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0},
+        {"scorer": "blend", "n_last": 100, "decay": 0.65, "temperature": 8.0},
     )
     #: The hyperparameters that matter on click data (Caselles-Dupre et al. 2018), plus whole-session
     #: context. Narrowed by exploratory fits scored on validation splits of Diginetica and Tmall
@@ -72,6 +75,9 @@ class Item2VecRecommender(BaseModel):
         self.to_catalogue_ = np.array([index.get(key, -1) for key in model.index_to_key], dtype=np.int32)
         if (self.to_catalogue_ < 0).any():
             raise ValueError("the item2vec model knows items that are not in the training catalogue")
+        if model.successors_ is None:  # fitted on a corpus of kind "text": next-item data is behaviour all the same
+            rows = np.array([model.key_to_index.get(key, -1) for key in train.vocab.keys], dtype=np.int64)
+            model.successors_ = observed_successors(train.as_sessions(), rows, len(model))
         return self
 
     @classmethod

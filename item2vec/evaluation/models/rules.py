@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from item2vec.data.corpus import Corpus
+from item2vec.data.successors import count_successors
 from item2vec.evaluation.models import _session_kernels as kernels
 from item2vec.evaluation.models.base import (
     BaseModel,
@@ -58,34 +59,10 @@ class SequentialRules(BaseModel):
         check_threads(self.name, threads)
 
     def fit(self, train: Corpus) -> SequentialRules:
-        n_items = len(train.vocab)
-        tokens = train.tokens.astype(np.int64)
-        starts = np.repeat(train.offsets[:-1], np.diff(train.offsets))
-        position = np.arange(train.n_tokens) - starts
-        weigh = RULE_WEIGHTINGS[self.weighting]
-        keys, weights = [], []
-        for d in range(1, self.steps + 1):
-            at = np.flatnonzero(position >= d)
-            if not len(at):
-                break
-            keys.append(tokens[at - d] * n_items + tokens[at])
-            weights.append(np.full(len(at), weigh(d), dtype=np.float64))
-        keys = np.concatenate(keys) if keys else np.zeros(0, np.int64)
-        weights = np.concatenate(weights) if weights else np.zeros(0)
-        rules, where = np.unique(keys, return_inverse=True)
-        total = np.bincount(where, weights=weights, minlength=len(rules))
-        sources, targets = np.divmod(rules, n_items)
-        order = np.lexsort((targets, -total, sources))  # per source: heaviest first, ties to the lower id
-        sources, targets, total = sources[order], targets[order], total[order]
-        counts = np.bincount(sources, minlength=n_items)
-        row_start = np.concatenate(([0], np.cumsum(counts)))
-        if self.pruning:
-            keep = np.arange(len(sources)) - row_start[sources] < self.pruning
-            sources, targets, total = sources[keep], targets[keep], total[keep]
-            counts = np.bincount(sources, minlength=n_items)
-        self.rule_offsets_ = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        self.rule_targets_ = targets.astype(np.int32)
-        self.rule_weights_ = total
+        rules = count_successors(
+            train.tokens, train.offsets, len(train.vocab), self.steps, RULE_WEIGHTINGS[self.weighting], self.pruning
+        )
+        self.rule_offsets_, self.rule_targets_, self.rule_weights_ = rules.offsets, rules.items, rules.weights
         return self
 
     def recommend(self, task: NextItemTask, k: int, exclude_seen: bool = False, reminders: str = "keep") -> np.ndarray:
