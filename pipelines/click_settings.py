@@ -19,7 +19,7 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+from benchlib import srgnn_validation  # noqa: E402  (after the BLAS thread setting)
 
 
 def main() -> None:
@@ -48,14 +48,11 @@ def main() -> None:
         return
 
     from item2vec import config
-    from item2vec.evaluation import NextItemTask, read_training_sessions, split_last_sessions
     from item2vec.evaluation.models import Item2VecRecommender
     from item2vec.evaluation.tuning import score_variants
 
     base = dict(config.CLICK_PRESET if args.base is None else args.base)
-    corpus = read_training_sessions(DATA / f"{args.dataset}_srgnn_train_sessions.txt.gz")
-    train, held_out = split_last_sessions(corpus, config.VALIDATION_FRACTION)
-    validation = NextItemTask.from_sessions(held_out, train.vocab, name="validation").subsample(args.validation_pairs)
+    train, validation = srgnn_validation(args.dataset, args.validation_pairs)
     args.out.mkdir(parents=True, exist_ok=True)
     log = args.out / f"{args.dataset}.jsonl"
     print(f"{args.dataset}: {len(train):,} sessions, {len(validation):,} validation pairs; load {os.getloadavg()}")
