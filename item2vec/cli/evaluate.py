@@ -18,6 +18,7 @@ from rich.table import Table
 from item2vec import config
 from item2vec.cli.app import app, fail, report_tracking, show_warning
 from item2vec.cli.options import (
+    BlendWeightOption,
     DecayOption,
     NLastOption,
     ScorerOption,
@@ -137,18 +138,17 @@ def write_json(data: dict, path: Path) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def _item2vec_spec(hyper: dict, scorer: str, n_last: int, decay: float, temperature: float | None, exclude_seen: bool):
-    """The item2vec row, its scoring validated now (before anything is read or fitted)."""
+def _item2vec_spec(hyper: dict, scoring: dict):
+    """The item2vec row with the ``scoring`` fields given (None: the scorer's default), validated
+    now (before anything is read or fitted)."""
     from item2vec.evaluation import ModelSpec
     from item2vec.scoring import ScoringOptions
 
-    options = ScoringOptions(
-        scorer=scorer, n_last=n_last, decay=decay, temperature=temperature, exclude_seen=exclude_seen
-    )
-    scoring = {"scorer": scorer, "n_last": n_last, "decay": decay, "exclude_seen": exclude_seen}
-    if options.temperature is not None and temperature is not None:
-        scoring["temperature"] = temperature
-    return ModelSpec("item2vec", hyper, scoring)
+    options = ScoringOptions.for_model(None, **scoring)
+    given = {name: value for name, value in scoring.items() if value is not None}
+    if options.temperature is None:  # a scorer without one: keep the row's label free of it
+        given.pop("temperature", None)
+    return ModelSpec("item2vec", hyper, given)
 
 
 def baseline_specs(names, exclude_seen: bool) -> list:
@@ -177,6 +177,7 @@ def evaluate(
     n_last: NLastOption = config.CLICK_SCORING["n_last"],
     decay: DecayOption = config.CLICK_SCORING["decay"],
     temperature: TemperatureOption = config.CLICK_SCORING["temperature"],
+    blend_weight: BlendWeightOption = None,
     exclude_seen: Annotated[
         bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")
     ] = config.EVALUATION_EXCLUDE_SEEN,
@@ -214,7 +215,11 @@ def evaluate(
             fail("--group-negatives needs item attributes, which evaluate does not read; use train --item-attributes")
         params = {**hyper, "early_stop": early_stop} if early_stop else hyper
         specs = [
-            _item2vec_spec(params, scorer, n_last, decay, temperature, exclude_seen),
+            _item2vec_spec(
+                params,
+                {"scorer": scorer, "n_last": n_last, "decay": decay, "temperature": temperature}
+                | {"blend_weight": blend_weight, "exclude_seen": exclude_seen},
+            ),
             *baseline_specs(names, exclude_seen),
         ]
     check_specs(specs)

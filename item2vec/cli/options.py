@@ -19,10 +19,19 @@ from item2vec import config
 from item2vec.scoring import SCORERS
 
 #: The scoring options of every command that scores (``recommend``, ``evaluate``), declared once;
-#: each command states its own defaults (serving: ``config``'s; click evaluation: ``CLICK_SCORING``).
-ScorerOption = Annotated[str, typer.Option("--scorer", help=f"item2vec scorer: {', '.join(SCORERS)}.")]
-NLastOption = Annotated[int, typer.Option("--n-last", help="Recent items the scorers use (not 'last').")]
-DecayOption = Annotated[float, typer.Option("--decay", help="Weight ratio between consecutive recent items.")]
+#: each command states its own defaults (serving: the model's, ``ScoringOptions.for_model``; click
+#: evaluation: ``CLICK_SCORING``).
+ScorerOption = Annotated[str | None, typer.Option("--scorer", help=f"item2vec scorer: {', '.join(SCORERS)}.")]
+NLastOption = Annotated[int | None, typer.Option("--n-last", help="Recent items the scorers use (not 'last').")]
+DecayOption = Annotated[float | None, typer.Option("--decay", help="Weight ratio between consecutive recent items.")]
+BlendWeightOption = Annotated[
+    float | None,
+    typer.Option(
+        "--blend-weight",
+        help="blend: the share of each item's next items on its observed successors, 0-1 "
+        f"(none: {config.BLEND_WEIGHT:g}).",
+    ),
+]
 TemperatureOption = Annotated[
     float | None,
     typer.Option(

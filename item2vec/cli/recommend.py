@@ -13,10 +13,10 @@ from rich.table import Table
 
 from item2vec import config
 from item2vec.cli.app import app, fail
-from item2vec.cli.options import DecayOption, NLastOption, ScorerOption, TemperatureOption
+from item2vec.cli.options import BlendWeightOption, DecayOption, NLastOption, TemperatureOption
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.data.files import check_output
-from item2vec.scoring import BatchStats, Recommender, ScoringOptions
+from item2vec.scoring import SCORERS, BatchStats, Recommender, ScoringOptions
 
 console = Console(stderr=True)
 
@@ -28,6 +28,14 @@ def _load(path: Path):
     from item2vec.model import Item2Vec
 
     return Item2Vec.load(path)
+
+
+def _describe(options: ScoringOptions) -> str:
+    """``blend, n_last 100, decay 0.8, temperature 8, blend_weight 0.2, k 20, exclude_seen``."""
+    fields = {"n_last": options.n_last, "decay": options.decay, "temperature": options.temperature}
+    fields.update(blend_weight=options.blend_weight, k=options.k)
+    shown = [f"{name} {value:g}" for name, value in fields.items() if value is not None]
+    return ", ".join([options.scorer, *shown, "exclude_seen" if options.exclude_seen else "keep_seen"])
 
 
 def _read_ids(path: Path) -> list[str]:
@@ -56,10 +64,19 @@ def recommend(
         str, typer.Option(help="--events: one list per user (their sessions joined in time order) or per session.")
     ] = "user",
     k: Annotated[int, typer.Option(help="Items per session.")] = config.K,
-    scorer: ScorerOption = config.SCORER,
-    n_last: NLastOption = config.N_LAST,
-    decay: DecayOption = config.DECAY,
+    scorer: Annotated[
+        str | None,
+        typer.Option(
+            "--scorer",
+            help=f"item2vec scorer: {', '.join(SCORERS)} (none: the model's; blend with n_last "
+            f"{config.CLICK_SCORING['n_last']} and decay {config.CLICK_SCORING['decay']:g} for a model trained on "
+            f"sessions, {config.SCORER} with n_last {config.N_LAST} and decay {config.DECAY:g} otherwise).",
+        ),
+    ] = None,
+    n_last: NLastOption = None,
+    decay: DecayOption = None,
     temperature: TemperatureOption = None,
+    blend_weight: BlendWeightOption = None,
     keep_seen: Annotated[
         bool, typer.Option("--keep-seen", help="Allow items already in the session.")
     ] = not config.SERVING_EXCLUDE_SEEN,
@@ -95,15 +112,18 @@ def recommend(
     if engine not in ENGINES:
         fail(f"unknown --engine {engine!r}; choose one of {', '.join(ENGINES)}")
     check_output(out, "--out", directory=engine == "spark")
-    options = ScoringOptions(
-        k=k, scorer=scorer, n_last=n_last, decay=decay, temperature=temperature, exclude_seen=not keep_seen
-    )
+    given = {"k": k, "scorer": scorer, "n_last": n_last, "decay": decay, "temperature": temperature}
+    given.update(blend_weight=blend_weight, exclude_seen=not keep_seen)
+    ScoringOptions.for_model(None, **given)  # bad options fail before the model is read
+    loaded = _load(model)
+    options = ScoringOptions.for_model(loaded, **given)
+    console.print(f"scoring: {_describe(options)}")
     if engine == "spark":
         allowed, denied = (_read_ids(p) if p else None for p in (allow, deny))
         _recommend_on_spark(model, out, sessions, events, per, options, allowed, denied, items_col, id_col, events_spec)
         return
     recommender = Recommender(
-        _load(model),
+        loaded,
         options,
         allow=_read_ids(allow) if allow else None,
         deny=_read_ids(deny) if deny else None,

@@ -36,7 +36,7 @@ class SessionRecommender(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context):
         self.model = Item2Vec.load(context.artifacts["model"])
-        self.options = ScoringOptions.from_dict(dict(context.model_config or {}))
+        self.options = ScoringOptions.for_model(self.model, **dict(context.model_config or {}))
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         if INPUT_COLUMN not in model_input.columns:
@@ -67,12 +67,11 @@ def log_model(
     registered_model_name: str | None = None,
 ):
     """Log ``model`` (an ``Item2Vec`` or a saved model directory) to the active MLflow run as a
-    pyfunc recommender scoring with ``options`` (default ``ScoringOptions()``), with a signature
+    pyfunc recommender scoring with ``options`` (default ``ScoringOptions.for_model``), with a signature
     (input ``items``: list of strings; params ``k``) and an input example; returns MLflow's
     ``ModelInfo``."""
     from mlflow.models import infer_signature
 
-    options = options or ScoringOptions()
     with tempfile.TemporaryDirectory() as scratch:
         if isinstance(model, Item2Vec):
             directory = Path(scratch) / "item2vec_model"
@@ -80,6 +79,7 @@ def log_model(
         else:
             directory = Path(model)
             model = Item2Vec.load(directory)
+        options = options or ScoringOptions.for_model(model)
         Recommender(model, options)  # fail early: k above the catalogue
         example = pd.DataFrame({INPUT_COLUMN: [list(model.index_to_key[:3]), list(model.index_to_key[3:4])]})
         python_model = SessionRecommender()

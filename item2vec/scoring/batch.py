@@ -36,9 +36,9 @@ def recommend_top_k(
     Ties go to the more popular item. Sessions with no known item get the most popular (allowed)
     items with score ``nan``; find them with ``encoded.empty``. A session with fewer than ``k``
     candidates ends with item ``-1`` and score ``-inf``. ``workers`` threads (default: every
-    core) score the sessions.
+    core) score the sessions. Default ``options``: ``ScoringOptions.for_model(model)``.
     """
-    options = options or ScoringOptions()
+    options = options or ScoringOptions.for_model(model)
     check_k(options, len(model))
     top_items = np.empty((len(encoded), options.k), dtype=np.int32)
     top_scores = np.empty((len(encoded), options.k), dtype=np.float32)
@@ -77,6 +77,8 @@ class Recommender:
 
     ``allow``/``deny`` are item keys: only allowed items (default: all) that are not denied are
     ever recommended; keys unknown to the model are ignored and counted in ``ignored_filter_keys``.
+    Default ``options``: ``ScoringOptions.for_model(model)`` (the click scoring for a model trained
+    on sessions).
     """
 
     def __init__(
@@ -88,7 +90,7 @@ class Recommender:
         workers: int | None = None,
     ):
         self.model = model
-        self.options = options or ScoringOptions()
+        self.options = options or ScoringOptions.for_model(model)
         self.workers = workers
         self.allowed: np.ndarray | None = None
         self.ignored_filter_keys = 0

@@ -3,7 +3,8 @@
 Serving (``Recommender``, ``item2vec recommend``, the MLflow model) and evaluation (the item2vec
 adapter of the harness) read the same frozen object; they differ only in the ``exclude_seen``
 default each one states: ``config.SERVING_EXCLUDE_SEEN`` (True) and
-``config.EVALUATION_EXCLUDE_SEEN`` (False, repeats are common next items).
+``config.EVALUATION_EXCLUDE_SEEN`` (False, repeats are common next items). Where no scorer is
+chosen, serving scores as the model's data asks (``ScoringOptions.for_model``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class ScoringOptions:
     """``k`` items per session from ``scorer`` (a name in ``scoring.SCORERS``) over the last
     ``n_last`` known items, the one ``a`` steps before the end weighted ``decay**a``;
     ``temperature`` (mixture scorers only; None = the scorer's default) sets how sharply weight
-    falls with distance; ``exclude_seen`` drops the session's own items."""
+    falls with distance; ``blend_weight`` (``blend`` only; None = ``config.BLEND_WEIGHT``) is the
+    share of each item's next-item distribution on its observed successors; ``exclude_seen`` drops
+    the session's own items."""
 
     k: int = config.K
     scorer: str = config.SCORER
@@ -35,6 +38,7 @@ class ScoringOptions:
     decay: float = config.DECAY
     temperature: float | None = None
     exclude_seen: bool = config.SERVING_EXCLUDE_SEEN
+    blend_weight: float | None = None
 
     def __post_init__(self):
         scorer = get_scorer(self.scorer)  # raises on an unknown name
@@ -51,6 +55,13 @@ class ScoringOptions:
             and math.isfinite(self.temperature)
         ):
             raise ValueError(f"temperature must be > 0 (and finite), got {self.temperature!r}")
+        if self.blend_weight is not None:
+            if scorer.default_blend_weight() is None:
+                raise ValueError(f"blend_weight applies to the blend scorer only, not {self.scorer!r}")
+            if isinstance(self.blend_weight, bool) or not isinstance(self.blend_weight, (int, float)):
+                raise ValueError(f"blend_weight must be a number in [0, 1], got {self.blend_weight!r}")
+            if not 0 <= self.blend_weight <= 1:
+                raise ValueError(f"blend_weight must lie in [0, 1], got {self.blend_weight!r}")
         if not isinstance(self.exclude_seen, (bool, np.bool_)):
             raise ValueError(f"exclude_seen must be true or false, got {self.exclude_seen!r}")
         object.__setattr__(self, "k", int(self.k))
@@ -61,16 +72,31 @@ class ScoringOptions:
             object.__setattr__(self, "temperature", scorer.default_temperature())
         else:
             object.__setattr__(self, "temperature", float(self.temperature))
+        blend_weight = scorer.default_blend_weight() if self.blend_weight is None else self.blend_weight
+        object.__setattr__(self, "blend_weight", None if blend_weight is None else float(blend_weight))
 
     def replace(self, **changes) -> ScoringOptions:
-        """A copy with ``changes`` (validated again); ``temperature`` returns to the new scorer's
-        default when only the scorer changes."""
-        if "scorer" in changes and "temperature" not in changes:
-            changes["temperature"] = None
+        """A copy with ``changes`` (validated again); ``temperature`` and ``blend_weight`` return
+        to the new scorer's defaults when only the scorer changes."""
+        if "scorer" in changes:
+            changes.setdefault("temperature", None)
+            changes.setdefault("blend_weight", None)
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def for_model(cls, model, **given) -> ScoringOptions:
+        """Options for ``model`` from the ``given`` fields that are not None. Without a scorer, a
+        model trained on sessions (it holds the observed successors ``blend`` needs) gets the click
+        scoring ``config.CLICK_SCORING`` (its fields overridable one by one) and any other model
+        (text, or saved before successors were kept) ``config.SCORER``'s defaults."""
+        given = {name: value for name, value in given.items() if value is not None}
+        defaults = {}
+        if "scorer" not in given and getattr(model, "successors_", None) is not None:
+            defaults = config.CLICK_SCORING
+        return cls.from_dict(given, **defaults)
 
     @classmethod
     def from_dict(cls, options: dict, **defaults) -> ScoringOptions:

@@ -16,8 +16,9 @@
   from the mean of the prefix), a candidate likely after *any* recent item scores high.
 
 - ``blend``: the ``mixture``, each item's next-item distribution interpolated with the successors
-  observed after it in the training sessions (``Item2Vec.successors_``, ``config.BLEND_WEIGHT``):
-  counted evidence where an item has history, the embedding's generalisation everywhere else.
+  observed after it in the training sessions (``Item2Vec.successors_``), their share
+  ``blend_weight`` (default ``config.BLEND_WEIGHT``): counted evidence where an item has history,
+  the embedding's generalisation everywhere else.
 
 For the mixtures the score is the mixture's log; items no neighbour list reaches rank after,
 by popularity, with score ``-inf``.
@@ -53,15 +54,20 @@ def get_scorer(name: str) -> Scorer:
 
 
 class Scorer:
-    """Ranks a model's items for sessions. ``temperature_setting`` names the ``config`` entry of
-    the scorer's default temperature (None: the scorer has no temperature)."""
+    """Ranks a model's items for sessions. ``temperature_setting`` and ``blend_weight_setting``
+    name the ``config`` entries of the scorer's defaults (None: the scorer has no such option)."""
 
     name: ClassVar[str]
     temperature_setting: ClassVar[str | None] = None
+    blend_weight_setting: ClassVar[str | None] = None
 
     @classmethod
     def default_temperature(cls) -> float | None:
         return getattr(config, cls.temperature_setting) if cls.temperature_setting else None
+
+    @classmethod
+    def default_blend_weight(cls) -> float | None:
+        return getattr(config, cls.blend_weight_setting) if cls.blend_weight_setting else None
 
     def top_k(
         self,
@@ -149,15 +155,14 @@ class GraphScorer(Scorer):
     """A recency-weighted mixture over the last ``n_last`` items of per-item neighbour lists,
     computed once for every item the sessions use; sessions are then scored in sparse batches."""
 
-    def neighbour_lists(
-        self, model, items: np.ndarray, temperature: float, workers: int | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(ids, weights)``, one row per vocabulary row in ``items``."""
+    def neighbour_lists(self, model, items: np.ndarray, options, workers: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, weights)``, one row per vocabulary row in ``items``, under ``options``
+        (``ScoringOptions``: the temperature, the blend weight)."""
         raise NotImplementedError
 
     def top_k(self, model, encoded, options, allowed, workers, top_items, top_scores):
         weights = recency_matrix(encoded.items, encoded.offsets, len(model), options.decay, options.n_last)
-        graph = NeighbourGraph(model, self, weights.indices, options.temperature, workers)
+        graph = NeighbourGraph(model, self, weights.indices, options, workers)
         for start in range(0, len(encoded), config.NEIGHBOUR_BATCH_SIZE):
             stop = min(start + config.NEIGHBOUR_BATCH_SIZE, len(encoded))
             chunk = encoded.slice(start, stop)
@@ -175,11 +180,11 @@ class Neighbours(GraphScorer):
     name = "neighbours"
     temperature_setting = "NEIGHBOURS_TEMPERATURE"
 
-    def neighbour_lists(self, model, items, temperature, workers):
+    def neighbour_lists(self, model, items, options, workers):
         unit = np.asarray(model.unit_vectors)
         ids, scores = top_k_inner(unit[items], unit, min(config.NEIGHBOURS, len(unit)), workers=workers)
         # a cosine of 1 (the item itself) weighs 1; cosines never exceed 1, so exp cannot overflow
-        return ids, np.exp((scores.astype(np.float64) - 1.0) / temperature)
+        return ids, np.exp((scores.astype(np.float64) - 1.0) / options.temperature)
 
 
 @register
@@ -187,7 +192,7 @@ class Mixture(GraphScorer):
     name = "mixture"
     temperature_setting = "MIXTURE_TEMPERATURE"
 
-    def neighbour_lists(self, model, items, temperature, workers):
+    def neighbour_lists(self, model, items, options, workers):
         """Each item's next-item distribution: the model's repeat share on itself (repeats are
         common next items, and training rarely pairs an item with itself), the rest on its best
         successors by ``softmax(input(p) . output(c) / temperature)``."""
@@ -199,7 +204,7 @@ class Mixture(GraphScorer):
             return own_ids, np.ones(own_ids.shape)
         own = (items, np.arange(len(items) + 1))
         ids, scores = top_k_inner(inputs[items], outputs, n_successors, exclude=own, workers=workers)
-        logits = scores.astype(np.float64) / temperature
+        logits = scores.astype(np.float64) / options.temperature
         successors = np.exp(logits - logits[:, :1])  # best first: the row maximum is column 0
         successors *= (1.0 - repeat) / successors.sum(axis=1, keepdims=True)
         return np.hstack([ids, own_ids]), np.hstack([successors, np.full(own_ids.shape, repeat)])
@@ -208,10 +213,11 @@ class Mixture(GraphScorer):
 @register
 class Blend(Mixture):
     name = "blend"
+    blend_weight_setting = "BLEND_WEIGHT"
 
-    def neighbour_lists(self, model, items, temperature, workers):
-        """The ``mixture``'s next-item distribution of each item, ``1 - config.BLEND_WEIGHT`` of
-        it, and ``BLEND_WEIGHT`` on the successors observed after the item in the training
+    def neighbour_lists(self, model, items, options, workers):
+        """The ``mixture``'s next-item distribution of each item, ``1 - options.blend_weight`` of
+        it, and ``blend_weight`` on the successors observed after the item in the training
         sessions (``model.successors_``, normalised); an item never followed keeps the mixture's."""
         successors = model.successors_
         if successors is None:
@@ -220,7 +226,7 @@ class Blend(Mixture):
                 "does not hold (trained on text, or saved by an older item2vec); refit on sessions or use "
                 "--scorer mixture"
             )
-        ids, weights = super().neighbour_lists(model, items, temperature, workers)
+        ids, weights = super().neighbour_lists(model, items, options, workers)
         lengths = successors.lengths()[items]
         width = max(int(lengths.max(initial=0)), 1)
         present = np.arange(width) < lengths[:, None]
@@ -228,7 +234,7 @@ class Blend(Mixture):
         observed_ids = np.where(present, successors.items[at] if len(successors.items) else 0, -1)
         observed = np.where(present, successors.weights[at] if len(successors.weights) else 0.0, 0.0)
         totals = observed.sum(axis=1, keepdims=True)
-        share = np.where(totals > 0, config.BLEND_WEIGHT, 0.0)
+        share = np.where(totals > 0, options.blend_weight, 0.0)
         observed = share * observed / np.where(totals > 0, totals, 1.0)
         return np.hstack([ids, observed_ids]), np.hstack([(1.0 - share) * weights, observed])
 
@@ -236,11 +242,11 @@ class Blend(Mixture):
 class NeighbourGraph:
     """A graph scorer's item-item weights for the items some session uses, as a sparse matrix."""
 
-    def __init__(self, model, scorer: GraphScorer, items: np.ndarray, temperature: float, workers: int | None = None):
+    def __init__(self, model, scorer: GraphScorer, items: np.ndarray, options, workers: int | None = None):
         from scipy.sparse import csr_matrix
 
         self.items = np.unique(items)  # vocabulary rows that have a neighbour list (sorted)
-        ids, weights = scorer.neighbour_lists(model, self.items, temperature, workers)
+        ids, weights = scorer.neighbour_lists(model, self.items, options, workers)
         # a list runs short (-1) only when scores are not finite: never let -1 reach a column index
         found = ids >= 0
         indptr = offsets_from_lengths(found.sum(axis=1))

@@ -48,12 +48,12 @@ def recommend_spark(
     with the rows ``item2vec recommend`` writes for the same sessions, model and options.
 
     ``model_dir`` is a saved model directory on the driver (or a Hadoop-readable URI); it is
-    checked here, before any Spark job, so bad options fail at once."""
+    checked here, before any Spark job, so bad options fail at once. Default ``options``:
+    ``ScoringOptions.for_model`` of that model."""
     from pyspark import SparkFiles
 
     from item2vec.model import Item2Vec
 
-    options = options or ScoringOptions()
     columns = sessions.columns
     if items_column not in columns:
         raise ValueError(f"sessions have no column {items_column!r} (columns: {', '.join(columns)})")
@@ -64,7 +64,9 @@ def recommend_spark(
     elif id_column not in columns:
         raise ValueError(f"sessions have no column {id_column!r} (columns: {', '.join(columns)})")
     allow, deny = (None if keys is None else [str(k) for k in keys] for keys in (allow, deny))
-    Recommender(Item2Vec.load(model_dir), options, allow, deny)  # fail early: k, empty allow list
+    model = Item2Vec.load(model_dir)
+    options = options or ScoringOptions.for_model(model)
+    Recommender(model, options, allow, deny)  # fail early: k, empty allow list
     name = _ship(sessions.sparkSession, model_dir)
     id_type = sessions.schema[id_column].dataType.simpleString()
     settings = options.as_dict()
