@@ -10,10 +10,10 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from item2vec import Item2Vec
+from item2vec import Corpus, Item2Vec
 from item2vec.integrations.export import export_vectors, keys_path
 from item2vec.integrations.pyfunc import log_model
-from item2vec.scoring import ScoringOptions
+from item2vec.scoring import ScoringOptions, recommend_batch
 
 from conftest import run_cli
 
@@ -105,6 +105,26 @@ def scored_by_cli(trained, synthetic, tmp_path_factory):
     assert result.returncode == 0, result.stderr
     frame = pl.read_parquet(root / "r.parquet")
     return sessions, frame.group_by("id", maintain_order=True).agg("item", "score", pl.col("fallback").first())
+
+
+def test_logged_model_defaults_to_the_model_scoring(synthetic, tmp_path):
+    """No options: a model trained on sessions serves its click scoring (``blend``) from MLflow too."""
+    model = Item2Vec(**FAST).fit(Corpus.from_sentences(synthetic.sessions()).as_sessions())
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    try:
+        with mlflow.start_run():
+            info = log_model(model, name="recommender")
+        loaded = mlflow.pyfunc.load_model(info.model_uri)
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert loaded.unwrap_python_model().options == ScoringOptions.for_model(model)
+    assert loaded.unwrap_python_model().options.scorer == "blend"
+    sessions = synthetic.sessions()[:30]
+    predicted = loaded.predict(pd.DataFrame({"items": sessions}))
+    want = recommend_batch(model, sessions, ScoringOptions.for_model(model))
+    want = want.group_by("id", maintain_order=True).agg("item")["item"].to_list()
+    assert [list(items) for items in predicted["items"]] == want
 
 
 def test_logged_model_has_signature_and_example(logged):

@@ -291,6 +291,11 @@ def test_outputs_and_options_fail_before_work(capsys, data, out):
     assert code == 2 and "unknown scorer 'bogus'" in err and "training:" not in err and "fitted" not in err
     code, _, err = cli(capsys, "tune", "--events", log, "--test-days", "1", "--select", "HR@99", "--no-track")
     assert code == 2 and "--select 'HR@99'" in err and "kept" not in err  # nothing sessionised
+    recommend = ["recommend", data / "model", "--sessions", log, "--out", out / "r.parquet"]
+    refused(capsys, out, "blend_weight must lie in [0, 1]", *recommend, "--blend-weight", "2")
+    refused(capsys, out, "blend scorer only, not 'mean'", *recommend, "--scorer", "mean", "--blend-weight", "0.5")
+    code, _, err = cli(capsys, "evaluate", "--events", log, "--test-days", "1", "--blend-weight", "-1", "--no-track")
+    assert code == 2 and "blend_weight must lie in [0, 1]" in err and "kept" not in err
     for args in (
         ["sessions", log, "--out", out / "no" / "s.parquet"],
         ["train", "--events", log, "--out", out / "no" / "model"],

@@ -2,6 +2,7 @@
 references in tests/naive.py, the output frame, bad input, and the `item2vec recommend` CLI."""
 
 import json
+import re
 import subprocess
 
 import numpy as np
@@ -220,13 +221,20 @@ def test_mixture_scorers_equal_naive(request, synthetic, sessions, scorer, neigh
     picked = sessions[:60] + [[]]
     encoded = encode_sessions(trained, picked)
     temperature = 0.1 if scorer == "neighbours" else 1.0
+    blend_weight = 0.6 if scorer == "blend" else None  # not the default: the option reaches the kernel
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(config, "NEIGHBOURS", neighbours)
         items, scores = recommend_top_k(
             trained,
             encoded,
             ScoringOptions(
-                k=12, scorer=scorer, n_last=3, decay=0.7, temperature=temperature, exclude_seen=exclude_seen
+                k=12,
+                scorer=scorer,
+                n_last=3,
+                decay=0.7,
+                temperature=temperature,
+                exclude_seen=exclude_seen,
+                blend_weight=blend_weight,
             ),
         )
     unit = np.asarray(trained.unit_vectors, np.float64)
@@ -245,7 +253,7 @@ def test_mixture_scorers_equal_naive(request, synthetic, sessions, scorer, neigh
                 min(neighbours, len(trained) - 1),
                 trained.repeat_share_,
                 observed,
-                config.BLEND_WEIGHT,
+                blend_weight,
             )
         want_items, want_scores = naive.top_k_of_scores(exact, 12, exclude=rows if exclude_seen else ())
         assert_same_up_to_near_ties(items[s].tolist(), want_items, exact, rows if exclude_seen else ())
@@ -317,6 +325,66 @@ def test_each_mixture_scorer_has_its_own_default_temperature(trained, sessions):
         assert not np.array_equal(implicit[1], other[1])
     assert ScoringOptions(scorer="mean").temperature is None
     assert ScoringOptions(scorer="mixture").replace(scorer="neighbours").temperature == config.NEIGHBOURS_TEMPERATURE
+
+
+def test_blend_weight_is_blend_only_defaults_to_config_and_zero_is_the_mixture(trained_on_sessions, sessions):
+    model = trained_on_sessions
+    assert ScoringOptions(scorer="blend").blend_weight == config.BLEND_WEIGHT
+    assert ScoringOptions(scorer="mixture").blend_weight is None
+    assert ScoringOptions(scorer="blend", blend_weight=0.9).replace(scorer="mixture").blend_weight is None
+    assert ScoringOptions(scorer="blend", blend_weight=0.9).replace(k=3).blend_weight == 0.9
+    for bad, fragment in ((1.5, "lie in [0, 1]"), (-0.1, "lie in [0, 1]"), (True, "must be a number"), ("x", "number")):
+        with pytest.raises(ValueError, match=re.escape(fragment)):
+            ScoringOptions(scorer="blend", blend_weight=bad)
+    with pytest.raises(ValueError, match="blend scorer only, not 'mean'"):
+        ScoringOptions(scorer="mean", blend_weight=0.5)
+    encoded = encode_sessions(model, sessions[:40])
+    mixture = recommend_top_k(model, encoded, ScoringOptions(k=10, scorer="mixture", exclude_seen=False))
+    off = recommend_top_k(model, encoded, ScoringOptions(k=10, scorer="blend", blend_weight=0.0, exclude_seen=False))
+    np.testing.assert_allclose(off[1], mixture[1], rtol=1e-6)
+    heavy = recommend_top_k(model, encoded, ScoringOptions(k=10, scorer="blend", blend_weight=0.9, exclude_seen=False))
+    assert not np.allclose(heavy[1], mixture[1])
+
+
+def test_serving_scores_as_the_model_data_asks(trained, trained_on_sessions, tmp_path):
+    """No scorer given: a model trained on sessions serves the click scoring, any field of it
+    overridable; a model without observed successors (text) serves ``mean``, as before."""
+    click = ScoringOptions.for_model(trained_on_sessions)
+    assert {name: getattr(click, name) for name in config.CLICK_SCORING} == config.CLICK_SCORING
+    assert click.exclude_seen == config.SERVING_EXCLUDE_SEEN and click.k == config.K
+    assert ScoringOptions.for_model(trained_on_sessions, n_last=7, decay=None).n_last == 7
+    assert ScoringOptions.for_model(trained_on_sessions, n_last=7).scorer == "blend"
+    assert ScoringOptions.for_model(trained_on_sessions, scorer="mean") == ScoringOptions(scorer="mean")
+    assert ScoringOptions.for_model(trained) == ScoringOptions() and trained.successors_ is None
+    assert ScoringOptions.for_model(None, k=3) == ScoringOptions(k=3)
+    with pytest.raises(ValueError, match="unknown scoring option 'bogus'"):
+        ScoringOptions.for_model(trained_on_sessions, bogus=1)
+    assert Recommender(trained_on_sessions).options == click
+    assert Recommender(trained).options == ScoringOptions()
+    trained_on_sessions.save(tmp_path / "m")
+    assert Recommender(Item2Vec.load(tmp_path / "m")).options == click  # the successors are saved
+
+
+def test_cli_recommend_defaults_to_the_model_scoring(trained_on_sessions, sessions, tmp_path):
+    trained_on_sessions.save(tmp_path / "m")
+    batch = sessions[:30]
+    source = tmp_path / "sessions.txt"
+    source.write_text("\n".join(" ".join(s) for s in batch) + "\n")
+    for flags, options in (
+        ((), ScoringOptions.for_model(trained_on_sessions, k=5)),
+        (
+            ("--n-last", 3, "--blend-weight", 0.5),
+            ScoringOptions.for_model(trained_on_sessions, k=5, n_last=3, blend_weight=0.5),
+        ),
+        (("--scorer", "mean"), ScoringOptions(k=5, scorer="mean")),
+    ):
+        out = tmp_path / "recs.parquet"
+        result = run_cli(
+            "recommend", tmp_path / "m", "--sessions", source, "--out", out, "--k", 5, "--no-progress", *flags
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"scoring: {options.scorer}, n_last {options.n_last}" in result.stderr
+        assert pl.read_parquet(out).equals(recommend_batch(trained_on_sessions, batch, options))
 
 
 def test_polars_encoding_equals_python_encoding(trained, sessions):

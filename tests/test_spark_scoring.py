@@ -4,7 +4,7 @@ commands: the same lists from the same model, sessions and options; bad input.""
 import polars as pl
 import pytest
 
-from item2vec import Item2Vec
+from item2vec import Corpus, Item2Vec
 
 from conftest import run_cli
 
@@ -14,9 +14,10 @@ FAST = dict(vector_size=24, window=3, min_count=1, epochs=3, seed=7)
 
 @pytest.fixture(scope="module")
 def setup(synthetic, tmp_path_factory):
-    """A saved model, the event log as CSV, its sessions as a Parquet file, and user vectors."""
+    """A saved model trained on sessions (its default scoring is ``blend``), the event log as CSV,
+    its sessions as a Parquet file, and user vectors."""
     root = tmp_path_factory.mktemp("spark-scoring")
-    Item2Vec(**FAST).fit(synthetic.sessions()).save(root / "model")
+    Item2Vec(**FAST).fit(Corpus.from_sentences(synthetic.sessions()).as_sessions()).save(root / "model")
     synthetic.events().write_csv(root / "events.csv")
     done = run_cli("sessions", root / "events.csv", "--event-col", "event_type", "--out", root / "sessions.parquet")
     assert done.returncode == 0, done.stderr

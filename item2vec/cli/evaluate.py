@@ -264,8 +264,8 @@ def tune(
         typer.Option(
             help=f"Models to tune (equal number of trials each): {', '.join(MODELS)}; pop has nothing to tune."
         ),
-    ] = "item2vec,itemknn,als,bpr,pop",
-    trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 10,
+    ] = ",".join(MODELS),
+    trials: Annotated[int, typer.Option(help="Fits per model (trial 0 = its defaults).")] = 8,
     baseline_trials: Annotated[
         int | None,
         typer.Option(help="Fits per baseline, if not --trials (more is conservative: stronger baselines)."),

@@ -114,7 +114,8 @@ def recommend(
     check_output(out, "--out", directory=engine == "spark")
     given = {"k": k, "scorer": scorer, "n_last": n_last, "decay": decay, "temperature": temperature}
     given.update(blend_weight=blend_weight, exclude_seen=not keep_seen)
-    ScoringOptions.for_model(None, **given)  # bad options fail before the model is read
+    chosen = {name: value for name, value in given.items() if value is not None}
+    ScoringOptions.from_dict(chosen, **({} if scorer else config.CLICK_SCORING))  # fail before reading the model
     loaded = _load(model)
     options = ScoringOptions.for_model(loaded, **given)
     console.print(f"scoring: {_describe(options)}")
