@@ -77,6 +77,7 @@ CLICK_PRESET = {
 #: Diginetica (0.475/0.177 to 0.501/0.181) and #nowplaying (0.211/0.069 to 0.230/0.083) and cost
 #: Tmall 0.006/0.001 (0.463/0.248 to 0.457/0.247); weights 0.1 and 0.3 were below 0.2 on two of
 #: the three, and a decay of 0.5 or 0.65 cost Tmall 0.02-0.05 HR@20; README, "Click defaults".
+#: Each model now chooses its own weight in ``fit`` (BLEND_WEIGHTS below): 0.2 on those three.
 CLICK_SCORING = {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0}
 #: ``Item2Vec(preset=...)``; ``auto`` picks ``clicks`` for a sessions corpus (``Corpus.kind``).
 PRESETS = {"clicks": CLICK_PRESET, "text": TEXT_PRESET}
@@ -85,8 +86,17 @@ PRESETS = {"clicks": CLICK_PRESET, "text": TEXT_PRESET}
 #: weighted 1 / distance (the ``sr`` baseline's defaults, except the longer lists).
 SUCCESSOR_STEPS = 10
 SUCCESSOR_PRUNING = 100
-#: ``blend``: the share of each item's next-item distribution on its observed successors.
+#: ``blend``: the share of each item's next-item distribution on its observed successors, for a
+#: model that did not choose its own (``Item2Vec.blend_weight_``: text, a model saved before).
 BLEND_WEIGHT = 0.2
+#: The weights ``fit`` chooses among on the last BLEND_CALIBRATION_FRACTION of its training
+#: sessions (at most BLEND_CALIBRATION_PAIRS pairs, else BLEND_WEIGHT below MIN_PAIRS; see
+#: ``evaluation.calibration``). Validation on SR-GNN splits chose 0.2 (of 0.1, 0.2, 0.3), on
+#: YOOCHOOSE and the demo log 0.8 (of 0.2, 0.4, 0.6, 0.8; 1.0 scored as 0.8 on the demo).
+BLEND_WEIGHTS = (0.2, 0.5, 0.8)
+BLEND_CALIBRATION_FRACTION = 0.1
+BLEND_CALIBRATION_PAIRS = 2_000
+BLEND_CALIBRATION_MIN_PAIRS = 200
 #: Warn when ``min_count`` (or ``max_final_vocab``) drops more than this share of the items.
 PRUNED_WARNING_SHARE = 0.5
 

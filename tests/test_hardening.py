@@ -196,8 +196,12 @@ def _nan_row(vectors):
         (_set_vectors(lambda v: v.astype(np.float64)), "vectors.npy: expected float32 vectors, found float64"),
         (_edit_json("keys.json", lambda keys: list(range(len(keys)))), "keys.json: entry 0 is 0, expected a string"),
         (lambda model: (model / "counts.npy").unlink(), "counts.npy: missing"),
+        (_edit_json("config.json", lambda meta: {**meta, "blend_weight": 7}), "'blend_weight' must be null"),
     ],
-    ids=["nan", "duplicate-key", "params-list", "no-n-items", "int-vectors", "float64", "int-keys", "no-counts"],
+    ids=[
+        *("nan", "duplicate-key", "params-list", "no-n-items", "int-vectors", "float64", "int-keys", "no-counts"),
+        "blend-weight",
+    ],
 )
 def test_damaged_model_directories_are_refused(capsys, data, out, tmp_path_factory, change, fragment):
     model = _damaged(data, tmp_path_factory.mktemp("damaged"), "model", change)

@@ -327,10 +327,10 @@ def test_each_mixture_scorer_has_its_own_default_temperature(trained, sessions):
     assert ScoringOptions(scorer="mixture").replace(scorer="neighbours").temperature == config.NEIGHBOURS_TEMPERATURE
 
 
-def test_blend_weight_is_blend_only_defaults_to_config_and_zero_is_the_mixture(trained_on_sessions, sessions):
+def test_blend_weight_is_blend_only_and_zero_is_the_mixture(trained_on_sessions, sessions):
     model = trained_on_sessions
-    assert ScoringOptions(scorer="blend").blend_weight == config.BLEND_WEIGHT
-    assert ScoringOptions(scorer="mixture").blend_weight is None
+    assert ScoringOptions(scorer="blend").blend_weight is None  # the model's own choice
+    assert ScoringOptions(scorer="blend", blend_weight=1).blend_weight == 1.0
     assert ScoringOptions(scorer="blend", blend_weight=0.9).replace(scorer="mixture").blend_weight is None
     assert ScoringOptions(scorer="blend", blend_weight=0.9).replace(k=3).blend_weight == 0.9
     for bad, fragment in ((1.5, "lie in [0, 1]"), (-0.1, "lie in [0, 1]"), (True, "must be a number"), ("x", "number")):

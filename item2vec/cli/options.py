@@ -28,8 +28,8 @@ BlendWeightOption = Annotated[
     float | None,
     typer.Option(
         "--blend-weight",
-        help="blend: the share of each item's next items on its observed successors, 0-1 "
-        f"(none: {config.BLEND_WEIGHT:g}).",
+        help="blend: the share of each item's next items on its observed successors, 0-1 (none: the "
+        f"weight the model chose in training; {config.BLEND_WEIGHT:g} for models that did not choose).",
     ),
 ]
 TemperatureOption = Annotated[

@@ -30,10 +30,13 @@ def _load(path: Path):
     return Item2Vec.load(path)
 
 
-def _describe(options: ScoringOptions) -> str:
+def _describe(options: ScoringOptions, model) -> str:
     """``blend, n_last 100, decay 0.8, temperature 8, blend_weight 0.2, k 20, exclude_seen``."""
+    from item2vec.scoring.scorers import blend_weight, get_scorer
+
+    weight = blend_weight(model, options) if get_scorer(options.scorer).takes_blend_weight else None
     fields = {"n_last": options.n_last, "decay": options.decay, "temperature": options.temperature}
-    fields.update(blend_weight=options.blend_weight, k=options.k)
+    fields.update(blend_weight=weight, k=options.k)
     shown = [f"{name} {value:g}" for name, value in fields.items() if value is not None]
     return ", ".join([options.scorer, *shown, "exclude_seen" if options.exclude_seen else "keep_seen"])
 
@@ -118,7 +121,7 @@ def recommend(
     ScoringOptions.from_dict(chosen, **({} if scorer else config.CLICK_SCORING))  # fail before reading the model
     loaded = _load(model)
     options = ScoringOptions.for_model(loaded, **given)
-    console.print(f"scoring: {_describe(options)}")
+    console.print(f"scoring: {_describe(options, loaded)}")
     if engine == "spark":
         allowed, denied = (_read_ids(p) if p else None for p in (allow, deny))
         _recommend_on_spark(model, out, sessions, events, per, options, allowed, denied, items_col, id_col, events_spec)

@@ -35,7 +35,8 @@ class EarlyStopping:
     metric: str = "NDCG"
     k: int = config.K
     min_delta: float = 0.0
-    scoring: dict = field(default_factory=lambda: dict(config.CLICK_SCORING))
+    #: the click scoring at the configured blend weight: the model chooses its own after training
+    scoring: dict = field(default_factory=lambda: {**config.CLICK_SCORING, "blend_weight": config.BLEND_WEIGHT})
 
     def __post_init__(self):
         if len(self.prefixes) != len(self.targets):
@@ -100,11 +101,7 @@ class Monitor:
         is the best so far. True when training should stop."""
         wall, cpu = time.perf_counter(), time.process_time()
         k = self.rule.k
-        options = ScoringOptions.from_dict(self.rule.scoring, k=k, exclude_seen=config.EVALUATION_EXCLUDE_SEEN)
-        rows, _ = recommend_top_k(model, encode_sessions(model, self.rule.prefixes), options)
-        index = model.key_to_index
-        targets = np.array([index.get(t, -1) if t is not None else -1 for t in self.rule.targets], dtype=np.int64)
-        figures = ranking_metrics(rows, targets, [k], len(model))
+        figures = validation_figures(model, self.rule.prefixes, self.rule.targets, self.rule.scoring, k)
         entry = {
             "epoch": epoch,
             "seconds": wall - self.started[0] - self.checking[0],
@@ -122,6 +119,17 @@ class Monitor:
         self.checking[0] += time.perf_counter() - wall
         self.checking[1] += time.process_time() - cpu
         return self.since_best >= self.rule.patience
+
+
+def validation_figures(model, prefixes: Sequence[Sequence], targets: Sequence, scoring: dict, k: int) -> dict:
+    """HR/MRR/NDCG@k of ``model`` (an ``Item2Vec``) on (prefix, next item key) pairs with the
+    ``scoring`` fields, the prefix's items kept as candidates as in evaluation; a target the model
+    does not know (None, or an unknown key) is a miss."""
+    options = ScoringOptions.from_dict(scoring, k=k, exclude_seen=config.EVALUATION_EXCLUDE_SEEN)
+    rows, _ = recommend_top_k(model, encode_sessions(model, prefixes), options)
+    index = model.key_to_index
+    rows_of_targets = np.array([index.get(t, -1) if t is not None else -1 for t in targets], dtype=np.int64)
+    return ranking_metrics(rows, rows_of_targets, [k], len(model))
 
 
 def describe(log: list[dict], epochs: int) -> str:

@@ -28,9 +28,9 @@ class ScoringOptions:
     """``k`` items per session from ``scorer`` (a name in ``scoring.SCORERS``) over the last
     ``n_last`` known items, the one ``a`` steps before the end weighted ``decay**a``;
     ``temperature`` (mixture scorers only; None = the scorer's default) sets how sharply weight
-    falls with distance; ``blend_weight`` (``blend`` only; None = ``config.BLEND_WEIGHT``) is the
-    share of each item's next-item distribution on its observed successors; ``exclude_seen`` drops
-    the session's own items."""
+    falls with distance; ``blend_weight`` (``blend`` only; None = the weight the model chose in
+    ``fit``) is the share of each item's next-item distribution on its observed successors;
+    ``exclude_seen`` drops the session's own items."""
 
     k: int = config.K
     scorer: str = config.SCORER
@@ -56,7 +56,7 @@ class ScoringOptions:
         ):
             raise ValueError(f"temperature must be > 0 (and finite), got {self.temperature!r}")
         if self.blend_weight is not None:
-            if scorer.default_blend_weight() is None:
+            if not scorer.takes_blend_weight:
                 raise ValueError(f"blend_weight applies to the blend scorer only, not {self.scorer!r}")
             if isinstance(self.blend_weight, bool) or not isinstance(self.blend_weight, (int, float)):
                 raise ValueError(f"blend_weight must be a number in [0, 1], got {self.blend_weight!r}")
@@ -72,12 +72,12 @@ class ScoringOptions:
             object.__setattr__(self, "temperature", scorer.default_temperature())
         else:
             object.__setattr__(self, "temperature", float(self.temperature))
-        blend_weight = scorer.default_blend_weight() if self.blend_weight is None else self.blend_weight
-        object.__setattr__(self, "blend_weight", None if blend_weight is None else float(blend_weight))
+        if self.blend_weight is not None:
+            object.__setattr__(self, "blend_weight", float(self.blend_weight))
 
     def replace(self, **changes) -> ScoringOptions:
         """A copy with ``changes`` (validated again); ``temperature`` and ``blend_weight`` return
-        to the new scorer's defaults when only the scorer changes."""
+        to their defaults when only the scorer changes."""
         if "scorer" in changes:
             changes.setdefault("temperature", None)
             changes.setdefault("blend_weight", None)

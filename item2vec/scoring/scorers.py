@@ -17,8 +17,8 @@
 
 - ``blend``: the ``mixture``, each item's next-item distribution interpolated with the successors
   observed after it in the training sessions (``Item2Vec.successors_``), their share
-  ``blend_weight`` (default ``config.BLEND_WEIGHT``): counted evidence where an item has history,
-  the embedding's generalisation everywhere else.
+  ``blend_weight`` (default: the model's own choice, ``Item2Vec.blend_weight_``): counted evidence
+  where an item has history, the embedding's generalisation everywhere else.
 
 For the mixtures the score is the mixture's log; items no neighbour list reaches rank after,
 by popularity, with score ``-inf``.
@@ -54,20 +54,17 @@ def get_scorer(name: str) -> Scorer:
 
 
 class Scorer:
-    """Ranks a model's items for sessions. ``temperature_setting`` and ``blend_weight_setting``
-    name the ``config`` entries of the scorer's defaults (None: the scorer has no such option)."""
+    """Ranks a model's items for sessions. ``temperature_setting`` names the ``config`` entry of
+    the scorer's default temperature (None: the scorer has no temperature); ``takes_blend_weight``:
+    the scorer reads ``ScoringOptions.blend_weight``."""
 
     name: ClassVar[str]
     temperature_setting: ClassVar[str | None] = None
-    blend_weight_setting: ClassVar[str | None] = None
+    takes_blend_weight: ClassVar[bool] = False
 
     @classmethod
     def default_temperature(cls) -> float | None:
         return getattr(config, cls.temperature_setting) if cls.temperature_setting else None
-
-    @classmethod
-    def default_blend_weight(cls) -> float | None:
-        return getattr(config, cls.blend_weight_setting) if cls.blend_weight_setting else None
 
     def top_k(
         self,
@@ -210,15 +207,24 @@ class Mixture(GraphScorer):
         return np.hstack([ids, own_ids]), np.hstack([successors, np.full(own_ids.shape, repeat)])
 
 
+def blend_weight(model, options) -> float:
+    """The ``blend`` share used: the options', else the one the model chose in ``fit`` from its
+    training sessions (``Item2Vec.blend_weight_``), else ``config.BLEND_WEIGHT``."""
+    if options.blend_weight is not None:
+        return options.blend_weight
+    chosen = getattr(model, "blend_weight_", None)
+    return config.BLEND_WEIGHT if chosen is None else chosen
+
+
 @register
 class Blend(Mixture):
     name = "blend"
-    blend_weight_setting = "BLEND_WEIGHT"
+    takes_blend_weight = True
 
     def neighbour_lists(self, model, items, options, workers):
-        """The ``mixture``'s next-item distribution of each item, ``1 - options.blend_weight`` of
-        it, and ``blend_weight`` on the successors observed after the item in the training
-        sessions (``model.successors_``, normalised); an item never followed keeps the mixture's."""
+        """The ``mixture``'s next-item distribution of each item, ``1 - w`` of it, and ``w``
+        (``blend_weight``) on the successors observed after the item in the training sessions
+        (``model.successors_``, normalised); an item never followed keeps the mixture's."""
         successors = model.successors_
         if successors is None:
             raise ValueError(
@@ -234,7 +240,7 @@ class Blend(Mixture):
         observed_ids = np.where(present, successors.items[at] if len(successors.items) else 0, -1)
         observed = np.where(present, successors.weights[at] if len(successors.weights) else 0.0, 0.0)
         totals = observed.sum(axis=1, keepdims=True)
-        share = np.where(totals > 0, options.blend_weight, 0.0)
+        share = np.where(totals > 0, blend_weight(model, options), 0.0)
         observed = share * observed / np.where(totals > 0, totals, 1.0)
         return np.hstack([ids, observed_ids]), np.hstack([(1.0 - share) * weights, observed])
 

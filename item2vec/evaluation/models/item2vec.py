@@ -36,6 +36,7 @@ class Item2VecRecommender(BaseModel):
         {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 8.0},
         {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0},
         {"scorer": "blend", "n_last": 100, "decay": 0.65, "temperature": 8.0},
+        {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0, "blend_weight": 0.2},
         {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0, "blend_weight": 0.5},
         {"scorer": "blend", "n_last": 100, "decay": 0.5, "temperature": 8.0, "blend_weight": 0.8},
     )
