@@ -8,6 +8,7 @@ import pytest
 from item2vec import Corpus, Item2Vec, config
 from item2vec.data.synthetic import SyntheticClickstream
 from item2vec.evaluation.calibration import choose_blend_weight
+from item2vec.evaluation.models import Item2VecRecommender
 from item2vec.scoring import ScoringOptions, encode_sessions, recommend_top_k
 
 from conftest import shared_file
@@ -18,9 +19,11 @@ def test_planted_chains_choose_the_heaviest_weight(seed):
     """The synthetic generator plants item chains: the counted successors predict them far
     better than the embedding (held-out NDCG@20 about 0.52 at 0.8, 0.47 at 0.5, 0.37 at 0.2 over
     three seeds), so the margin leaves no room for chance."""
-    sessions = SyntheticClickstream(n_users=600, seed=seed).sessions()
-    model = Item2Vec(vector_size=24, epochs=3, workers=1, seed=seed).fit(Corpus.from_sentences(sessions).as_sessions())
+    sessions = Corpus.from_sentences(SyntheticClickstream(n_users=600, seed=seed).sessions()).as_sessions()
+    model = Item2Vec(vector_size=24, epochs=3, workers=1, seed=seed).fit(sessions)
     assert model.blend_weight_ == max(config.BLEND_WEIGHTS)
+    summary = Item2VecRecommender().wrap(model, sessions).fit_summary()  # the harness' log line says so
+    assert summary == f"blend weight {max(config.BLEND_WEIGHTS):g}, chosen on its training sessions"
 
 
 @pytest.mark.slow

@@ -163,7 +163,8 @@ def fit_and_evaluate(
         model.fit(train)
         fit_seconds[spec.fit_key] = time.perf_counter() - started
         fitted[spec.fit_key] = model
-        log(f"fitted {spec.kind} in {fit_seconds[spec.fit_key]:.1f}s")
+        summary = model.fit_summary()
+        log(f"fitted {spec.kind} in {fit_seconds[spec.fit_key]:.1f}s" + (f" ({summary})" if summary else ""))
         hooks.on_fit(spec.name, model, fit_seconds[spec.fit_key])
     evaluation = evaluate_models(
         {spec.name: fitted[spec.fit_key] for spec in specs},

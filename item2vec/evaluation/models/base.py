@@ -42,6 +42,8 @@ class NextItemModel(Protocol):
 
     def recommend(self, task: NextItemTask, k: int, exclude_seen: bool = False, **scoring) -> np.ndarray: ...
 
+    def fit_summary(self) -> str: ...
+
 
 class BaseModel:
     """scikit-learn's convention: hyperparameters stored verbatim by ``__init__`` under their own
@@ -64,6 +66,10 @@ class BaseModel:
     def fitted_params(self) -> dict:
         """The hyperparameters the last fit used, every default resolved (for tracking)."""
         return self.get_params()
+
+    def fit_summary(self) -> str:
+        """What the last fit chose by itself, for the harness' log line ("" if nothing)."""
+        return ""
 
     def training_log(self) -> list[dict]:
         """Per-epoch records of the last fit (loss, words/s), for tracking; none by default."""

@@ -90,7 +90,11 @@ class Item2VecRecommender(BaseModel):
         return cls(**model.get_params()).wrap(model, train)
 
     def fitted_params(self) -> dict:
-        return {**self.model_.params_, "preset": self.model_.preset_}
+        return {**self.model_.params_, "preset": self.model_.preset_, "blend_weight": self.model_.blend_weight_}
+
+    def fit_summary(self) -> str:
+        weight = self.model_.blend_weight_
+        return "" if weight is None else f"blend weight {weight:g}, chosen on its training sessions"
 
     def training_log(self) -> list[dict]:
         return self.model_.training_log_
