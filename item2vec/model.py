@@ -328,7 +328,8 @@ class Item2Vec:
         self.params_ = p
         syn0 = inputs[0] if len(inputs) == 1 else np.hstack(inputs)
         syn1 = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
-        self.successors_ = successors
+        # kept only for click data: a text model serves ``mean`` (early stopping used them above)
+        self.successors_ = successors if corpus.kind == "sessions" else None
         self._set_vectors(vocab, syn0, syn1, layout)
         if old is not None:
             self._sort_by_count()
@@ -337,10 +338,10 @@ class Item2Vec:
         self.repeat_share_ = repeat_share
         self._forget_cache()
         self.blend_weight_ = None
-        if successors is not None:  # evaluation code, but a model trained on clicks scores with it
+        if self.successors_ is not None:  # evaluation code, but a model trained on clicks scores with it
             from item2vec.evaluation.calibration import choose_blend_weight
 
-            self.blend_weight_ = choose_blend_weight(self, corpus.as_sessions())
+            self.blend_weight_ = choose_blend_weight(self, corpus)
         return self
 
     def _probe(self, vocab: Vocab, trainings: list, layout, statistics: tuple, preset: str, params: dict) -> Item2Vec:

@@ -61,7 +61,24 @@ def test_the_scorer_uses_the_model_weight_unless_told(synthetic, tmp_path):
     assert text.successors_ is None and text.blend_weight_ is None
 
 
-def test_too_few_sessions_keep_the_configured_weight(synthetic):
-    sessions = Corpus.from_sentences(synthetic.sessions()[:5]).as_sessions()
+@pytest.mark.parametrize("n_sessions", [5, 60], ids=["none-held-out", "too-few-pairs"])
+def test_too_little_data_chooses_nothing(synthetic, n_sessions, monkeypatch):
+    """5 sessions hold none out; 60 hold out 6, fewer pairs than BLEND_CALIBRATION_MIN_PAIRS.
+    Nothing is chosen, so the scorers use config.BLEND_WEIGHT (set off the grid to tell)."""
+    monkeypatch.setattr(config, "BLEND_WEIGHT", 0.35)
+    sessions = Corpus.from_sentences(synthetic.sessions()[:n_sessions]).as_sessions()
     model = Item2Vec(vector_size=8, epochs=1, workers=1, sample=0).fit(sessions)
-    assert choose_blend_weight(model, sessions) == config.BLEND_WEIGHT == model.blend_weight_
+    assert model.successors_ is not None
+    assert choose_blend_weight(model, sessions) is None and model.blend_weight_ is None
+    assert Item2VecRecommender().wrap(model, sessions).fit_summary() == ""
+    encoded = encode_sessions(model, synthetic.sessions()[:20])
+    implicit = recommend_top_k(model, encoded, ScoringOptions(k=5, scorer="blend", exclude_seen=False))[1]
+    explicit = ScoringOptions(k=5, scorer="blend", blend_weight=0.35, exclude_seen=False)
+    np.testing.assert_array_equal(implicit, recommend_top_k(model, encoded, explicit)[1])
+
+
+def test_a_catalogue_smaller_than_k_is_calibrated_at_the_catalogue_size():
+    rng = np.random.default_rng(0)
+    sessions = [[f"i{(start + j) % 9}" for j in range(4)] for start in rng.integers(0, 9, 3000)]
+    model = Item2Vec(vector_size=8, epochs=1, workers=1).fit(Corpus.from_sentences(sessions).as_sessions())
+    assert len(model) == 9 and model.blend_weight_ in config.BLEND_WEIGHTS

@@ -3,6 +3,8 @@ and their bad input."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from item2vec import Corpus, Item2Vec
 from item2vec.evaluation.early_stopping import EarlyStopping
 from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.evaluation.task import NextItemTask
+from item2vec.scoring import ScoringOptions
 
 from conftest import run_cli
 
@@ -66,6 +69,16 @@ def test_checks_every_n_epochs_and_at_the_end(split):
     )
     assert [c["epoch"] for c in model.validation_log_] == [3, 6, 7]
     assert all(0 <= c["HR@20"] <= 1 and c["MRR@20"] <= c["HR@20"] for c in model.validation_log_)
+
+
+def test_a_text_model_stopped_early_still_serves_as_text(split):
+    """The checks score with the click scoring, but the model keeps no successors for text."""
+    train, task = split
+    text = dataclasses.replace(train, kind="text")
+    model = Item2Vec(**{**SETTINGS, "epochs": 2}).fit(text, early_stopping=EarlyStopping.from_task(task, every=1))
+    assert len(model.validation_log_) == 2
+    assert model.successors_ is None and model.blend_weight_ is None
+    assert ScoringOptions.for_model(model) == ScoringOptions()
 
 
 def test_the_validation_log_survives_save_and_load(split, tmp_path):

@@ -142,12 +142,12 @@ def _item2vec_spec(hyper: dict, scoring: dict):
     """The item2vec row with the ``scoring`` fields given (None: the scorer's default), validated
     now (before anything is read or fitted)."""
     from item2vec.evaluation import ModelSpec
-    from item2vec.scoring import ScoringOptions
+    from item2vec.scoring import ScoringOptions, get_scorer
 
-    options = ScoringOptions.for_model(None, **scoring)
     given = {name: value for name, value in scoring.items() if value is not None}
-    if options.temperature is None:  # a scorer without one: keep the row's label free of it
+    if get_scorer(given["scorer"]).temperature_setting is None:  # keep the row's label free of it
         given.pop("temperature", None)
+    ScoringOptions.from_dict(given)
     return ModelSpec("item2vec", hyper, given)
 
 

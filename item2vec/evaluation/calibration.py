@@ -24,25 +24,27 @@ from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.evaluation.task import NextItemTask
 
 
-def choose_blend_weight(model, corpus: Corpus) -> float:
-    """The weight of ``config.BLEND_WEIGHTS`` with the best NDCG@20 on at most
-    ``config.BLEND_CALIBRATION_PAIRS`` pairs of the last ``config.BLEND_CALIBRATION_FRACTION`` of
-    ``corpus`` (the sessions ``model`` was fitted on); ``config.BLEND_WEIGHT`` when there are too
-    few sessions or pairs to tell."""
-    n_held = int(round(len(corpus) * config.BLEND_CALIBRATION_FRACTION))
-    if n_held < 1 or n_held >= len(corpus):
-        return config.BLEND_WEIGHT
-    counted, held_out = split_last_sessions(corpus, config.BLEND_CALIBRATION_FRACTION)
+def choose_blend_weight(model, corpus: Corpus) -> float | None:
+    """The weight of ``config.BLEND_WEIGHTS`` with the best NDCG@k (``config.K``, at most the
+    catalogue) on at most ``config.BLEND_CALIBRATION_PAIRS`` pairs of the last
+    ``config.BLEND_CALIBRATION_FRACTION`` of ``corpus`` (the sessions ``model`` was fitted on);
+    None when there are too few sessions or pairs to tell (the scorers then use
+    ``config.BLEND_WEIGHT``)."""
+    try:
+        counted, held_out = split_last_sessions(corpus.as_sessions(), config.BLEND_CALIBRATION_FRACTION)
+    except ValueError:  # too few sessions to hold any out
+        return None
     task = NextItemTask.from_sessions(held_out, model.vocab_).subsample(config.BLEND_CALIBRATION_PAIRS, config.SEED)
     if len(task) < config.BLEND_CALIBRATION_MIN_PAIRS:
-        return config.BLEND_WEIGHT
+        return None
     rows = np.array([model.key_to_index.get(key, -1) for key in counted.vocab.keys], dtype=np.int64)
     probe = copy.copy(model)  # the fitted vectors, the successors of the counted sessions only
     probe.successors_ = observed_successors(counted, rows, len(model))
     keys = model.vocab_.keys
     prefixes, targets = task.prefix_keys(), [keys[t] if t >= 0 else None for t in task.targets]
+    k, workers = min(config.K, len(model)), model.params_["workers"]
     scores = {}
     for weight in config.BLEND_WEIGHTS:
         scoring = {**config.CLICK_SCORING, "blend_weight": weight}
-        scores[weight] = validation_figures(probe, prefixes, targets, scoring, config.K)[f"NDCG@{config.K}"]
+        scores[weight] = validation_figures(probe, prefixes, targets, scoring, k, workers)[f"NDCG@{k}"]
     return max(config.BLEND_WEIGHTS, key=lambda weight: scores[weight])  # ties: the first, the smallest

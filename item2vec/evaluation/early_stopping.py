@@ -101,7 +101,8 @@ class Monitor:
         is the best so far. True when training should stop."""
         wall, cpu = time.perf_counter(), time.process_time()
         k = self.rule.k
-        figures = validation_figures(model, self.rule.prefixes, self.rule.targets, self.rule.scoring, k)
+        rule = self.rule
+        figures = validation_figures(model, rule.prefixes, rule.targets, rule.scoring, k, model.params_["workers"])
         entry = {
             "epoch": epoch,
             "seconds": wall - self.started[0] - self.checking[0],
@@ -121,12 +122,14 @@ class Monitor:
         return self.since_best >= self.rule.patience
 
 
-def validation_figures(model, prefixes: Sequence[Sequence], targets: Sequence, scoring: dict, k: int) -> dict:
+def validation_figures(
+    model, prefixes: Sequence[Sequence], targets: Sequence, scoring: dict, k: int, workers: int | None = None
+) -> dict:
     """HR/MRR/NDCG@k of ``model`` (an ``Item2Vec``) on (prefix, next item key) pairs with the
-    ``scoring`` fields, the prefix's items kept as candidates as in evaluation; a target the model
-    does not know (None, or an unknown key) is a miss."""
+    ``scoring`` fields, the prefix's items kept as candidates as in evaluation, on ``workers``
+    threads; a target the model does not know (None, or an unknown key) is a miss."""
     options = ScoringOptions.from_dict(scoring, k=k, exclude_seen=config.EVALUATION_EXCLUDE_SEEN)
-    rows, _ = recommend_top_k(model, encode_sessions(model, prefixes), options)
+    rows, _ = recommend_top_k(model, encode_sessions(model, prefixes), options, workers=workers)
     index = model.key_to_index
     rows_of_targets = np.array([index.get(t, -1) if t is not None else -1 for t in targets], dtype=np.int64)
     return ranking_metrics(rows, rows_of_targets, [k], len(model))

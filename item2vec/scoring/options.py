@@ -91,11 +91,17 @@ class ScoringOptions:
         """Options for ``model`` from the ``given`` fields that are not None. Without a scorer, a
         model trained on sessions (it holds the observed successors ``blend`` needs) gets the click
         scoring ``config.CLICK_SCORING`` (its fields overridable one by one) and any other model
-        (text, or saved before successors were kept) ``config.SCORER``'s defaults."""
+        (text, or saved before successors were kept) ``config.SCORER``'s defaults; the click
+        scorer named explicitly gets the click scoring's other fields too."""
         given = {name: value for name, value in given.items() if value is not None}
-        defaults = {}
-        if "scorer" not in given and getattr(model, "successors_", None) is not None:
-            defaults = config.CLICK_SCORING
+        clicks = getattr(model, "successors_", None) is not None
+        scorer = given.get("scorer", config.CLICK_SCORING["scorer"] if clicks else config.SCORER)
+        if "blend_weight" in given and not get_scorer(scorer).takes_blend_weight:
+            raise ValueError(
+                f"blend_weight applies to the blend scorer only; this model scores with {scorer!r}"
+                + ("" if "scorer" in given else " (trained on text: it holds no observed successors for blend)")
+            )
+        defaults = config.CLICK_SCORING if scorer == config.CLICK_SCORING["scorer"] else {}
         return cls.from_dict(given, **defaults)
 
     @classmethod

@@ -66,6 +66,9 @@ class Scorer:
     def default_temperature(cls) -> float | None:
         return getattr(config, cls.temperature_setting) if cls.temperature_setting else None
 
+    def check_model(self, model) -> None:
+        """Raise if ``model`` lacks what this scorer reads (before any session is scored)."""
+
     def top_k(
         self,
         model,
@@ -221,17 +224,20 @@ class Blend(Mixture):
     name = "blend"
     takes_blend_weight = True
 
-    def neighbour_lists(self, model, items, options, workers):
-        """The ``mixture``'s next-item distribution of each item, ``1 - w`` of it, and ``w``
-        (``blend_weight``) on the successors observed after the item in the training sessions
-        (``model.successors_``, normalised); an item never followed keeps the mixture's."""
-        successors = model.successors_
-        if successors is None:
+    def check_model(self, model) -> None:
+        if getattr(model, "successors_", None) is None:
             raise ValueError(
                 "the 'blend' scorer needs the successors observed in the training sessions, which this model "
                 "does not hold (trained on text, or saved by an older item2vec); refit on sessions or use "
                 "--scorer mixture"
             )
+
+    def neighbour_lists(self, model, items, options, workers):
+        """The ``mixture``'s next-item distribution of each item, ``1 - w`` of it, and ``w``
+        (``blend_weight``) on the successors observed after the item in the training sessions
+        (``model.successors_``, normalised); an item never followed keeps the mixture's."""
+        self.check_model(model)
+        successors = model.successors_
         ids, weights = super().neighbour_lists(model, items, options, workers)
         lengths = successors.lengths()[items]
         width = max(int(lengths.max(initial=0)), 1)

@@ -112,7 +112,7 @@ class Item2VecRecommender(BaseModel):
     def recommend(
         self, task: NextItemTask, k: int, exclude_seen: bool = config.EVALUATION_EXCLUDE_SEEN, **scoring
     ) -> np.ndarray:
-        """``scoring``: ``ScoringOptions`` fields (scorer, n_last, decay, temperature)."""
+        """``scoring``: ``ScoringOptions`` fields (scorer, n_last, decay, temperature, blend_weight)."""
         options = ScoringOptions.from_dict(scoring, k=k, exclude_seen=exclude_seen)
         rows, _ = recommend_top_k(self.model_, encode_sessions(self.model_, task.prefix_keys()), options)
         # -1 marks a row that ran out of candidates: keep it -1 (indexing would wrap to the last item)
