@@ -19,7 +19,7 @@ import numpy as np
 from item2vec import config
 from item2vec.data.corpus import Corpus
 from item2vec.data.successors import observed_successors
-from item2vec.evaluation.early_stopping import validation_figures
+from item2vec.evaluation.early_stopping import EarlyStopping, validation_figures
 from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.evaluation.task import NextItemTask
 
@@ -40,11 +40,11 @@ def choose_blend_weight(model, corpus: Corpus) -> float | None:
     rows = np.array([model.key_to_index.get(key, -1) for key in counted.vocab.keys], dtype=np.int64)
     probe = copy.copy(model)  # the fitted vectors, the successors of the counted sessions only
     probe.successors_ = observed_successors(counted, rows, len(model))
-    keys = model.vocab_.keys
-    prefixes, targets = task.prefix_keys(), [keys[t] if t >= 0 else None for t in task.targets]
+    pairs = EarlyStopping.from_task(task)  # the held-out pairs as item keys, as early stopping reads them
     k, workers = min(config.K, len(model)), model.params_["workers"]
-    scores = {}
-    for weight in config.BLEND_WEIGHTS:
+
+    def ndcg(weight: float) -> float:
         scoring = {**config.CLICK_SCORING, "blend_weight": weight}
-        scores[weight] = validation_figures(probe, prefixes, targets, scoring, k, workers)[f"NDCG@{k}"]
-    return max(config.BLEND_WEIGHTS, key=lambda weight: scores[weight])  # ties: the first, the smallest
+        return validation_figures(probe, pairs.prefixes, pairs.targets, scoring, k, workers)[f"NDCG@{k}"]
+
+    return max(config.BLEND_WEIGHTS, key=ndcg)  # ties: the first, the smallest
