@@ -99,8 +99,9 @@ class Item2Vec:
     ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
     scorer's share of repeats), ``successors_`` (on click data: what followed each item in the
     training sessions, ``data.successors.Successors``, the ``blend`` scorer's evidence; None for
-    text), ``blend_weight_`` (the ``blend`` share of those successors, chosen on the training
-    sessions, ``evaluation.calibration``; None for text), ``n_cold_`` (cold items, the last rows)
+    text), ``blend_weight_`` and ``recency_decay_`` (the ``blend`` share of those successors and
+    the decay over a session's items, chosen on the training sessions, ``evaluation.calibration``;
+    None for text), ``n_cold_`` (cold items, the last rows)
     and ``attribute_keys_``, ``attribute_vectors_``, ``attribute_output_vectors_`` (empty without attributes).
     """
 
@@ -337,11 +338,13 @@ class Item2Vec:
         self.validation_log_ = monitor.log if monitor is not None else []
         self.repeat_share_ = repeat_share
         self._forget_cache()
-        self.blend_weight_ = None
+        self.blend_weight_ = self.recency_decay_ = None
         if self.successors_ is not None:  # evaluation code, but a model trained on clicks scores with it
-            from item2vec.evaluation.calibration import choose_blend_weight
+            from item2vec.evaluation.calibration import choose_click_scoring
 
-            self.blend_weight_ = choose_blend_weight(self, corpus)
+            chosen = choose_click_scoring(self, corpus)
+            if chosen is not None:
+                self.blend_weight_, self.recency_decay_ = chosen["blend_weight"], chosen["decay"]
         return self
 
     def _probe(self, vocab: Vocab, trainings: list, layout, statistics: tuple, preset: str, params: dict) -> Item2Vec:
@@ -351,7 +354,7 @@ class Item2Vec:
         syn0 = np.hstack([syn0 for _, syn0, _, _ in trainings])
         syn1 = np.hstack([syn1 for _, _, syn1, _ in trainings])
         probe.repeat_share_, probe.successors_ = statistics
-        probe.blend_weight_ = None  # not chosen yet: the scorers use config.BLEND_WEIGHT
+        probe.blend_weight_ = probe.recency_decay_ = None  # not chosen yet: the configured ones
         probe._set_vectors(vocab, syn0, syn1, layout)
         probe.preset_, probe.params_ = preset, params
         probe._forget_cache()
@@ -492,6 +495,7 @@ class Item2Vec:
             "n_items": len(self),
             "repeat_share": self.repeat_share_,
             "blend_weight": self.blend_weight_,
+            "recency_decay": self.recency_decay_,
             "training_log": self.training_log_,
             "validation_log": self.validation_log_,
             "n_cold": self.n_cold_,
@@ -529,6 +533,7 @@ class Item2Vec:
         model.validation_log_ = meta.get("validation_log", [])
         model.repeat_share_ = meta.get("repeat_share")  # absent before it was measured: None
         model.blend_weight_ = meta.get("blend_weight")  # None: text, or saved before it was chosen
+        model.recency_decay_ = meta.get("recency_decay")
         model.n_cold_ = meta.get("n_cold", 0)
         model.successors_ = successors  # None: trained on text, or saved before they were kept
         model.attribute_keys_, model.attribute_vectors_, model.attribute_output_vectors_ = attributes
@@ -779,10 +784,12 @@ def _read_model_files(path: Path, mmap: bool):
     n_cold = meta.get("n_cold", 0)
     if isinstance(n_cold, bool) or not isinstance(n_cold, int) or not 0 <= n_cold <= n_items:
         raise fault("config.json", f"'n_cold' must be an integer in [0, n_items], found {n_cold!r:.60}")
-    weight = meta.get("blend_weight")
-    number = isinstance(weight, (int, float)) and not isinstance(weight, bool)
-    if weight is not None and not (number and 0 <= weight <= 1):
-        raise fault("config.json", f"'blend_weight' must be null or a number in [0, 1], found {weight!r:.60}")
+    for name, low, closed in (("blend_weight", 0, True), ("recency_decay", 0, False)):
+        value = meta.get(name)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if value is not None and not (number and (low <= value if closed else low < value) and value <= 1):
+            interval = f"[{low}, 1]" if closed else f"({low}, 1]"
+            raise fault("config.json", f"{name!r} must be null or a number in {interval}, found {value!r:.60}")
     attributes = ((), np.zeros((0, vectors.shape[1]), dtype=np.float32), np.zeros((0, vectors.shape[1]), np.float32))
     if (path / "attribute_keys.json").exists():
         tokens = read_json("attribute_keys.json")

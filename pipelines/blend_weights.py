@@ -1,7 +1,8 @@
 """How the ``blend`` scorer's weight and decay were chosen: one fit of the click preset on an
 SR-GNN training file less its last 10% of sessions, scored on validation pairs from those held-out
-sessions (the test file is never read) with ``mixture`` and with ``blend`` at each weight and
-decay, next to the session baselines that lead out of the box.
+sessions (the test file is never read) with the weight and decay the model chose in ``fit``, with
+``mixture`` and with ``blend`` at each weight and decay, next to the session baselines that lead
+out of the box.
 
     python pipelines/blend_weights.py --dataset diginetica --weights 0.1 0.2 0.3 --decays 0.8 0.65
 """
@@ -26,7 +27,7 @@ def main() -> None:
     parser.add_argument("--decays", type=float, nargs="+", default=[0.8])
     parser.add_argument("--epochs", type=int, default=None, help="default: the click preset's")
     parser.add_argument("--validation-pairs", type=int, default=20_000)
-    parser.add_argument("--baselines", default="vsknn,sr,itemknn")
+    parser.add_argument("--baselines", default="vsknn,sr,itemknn", help="comma-separated; '' for none")
     parser.add_argument("--out", type=Path, default=Path("out/blend_weights"))
     args = parser.parse_args()
 
@@ -47,23 +48,20 @@ def main() -> None:
         with log.open("a") as f:
             f.write(json.dumps(row) + "\n")
 
-    for name in parse_baselines(args.baselines):
+    for name in parse_baselines(args.baselines) if args.baselines else ():
         record(name, {}, make_model(name).fit(train))
     settings = {} if args.epochs is None else {"epochs": args.epochs}
     started = time.perf_counter()
     item2vec = Item2VecRecommender(**settings).fit(train)
     fit_seconds = round(time.perf_counter() - started, 1)
+    chosen = item2vec.model_
+    own = {"blend_weight": chosen.blend_weight_, "decay": chosen.recency_decay_}
+    record("item2vec", {}, item2vec, fit_seconds=fit_seconds, chosen_in_fit=own, **settings)
     scoring = dict(config.CLICK_SCORING)
-    record("item2vec", {**scoring, "scorer": "mixture"}, item2vec, fit_seconds=fit_seconds, **settings)
-    default_weight = config.BLEND_WEIGHT
-    try:
-        for weight in args.weights:
-            config.BLEND_WEIGHT = weight  # read at call time
-            for decay in args.decays:
-                record("item2vec", {**scoring, "decay": decay}, item2vec, blend_weight=weight, **settings)
-    finally:
-        config.BLEND_WEIGHT = default_weight
-
+    record("item2vec", {**scoring, "scorer": "mixture"}, item2vec, **settings)
+    for weight in args.weights:
+        for decay in args.decays:
+            record("item2vec", {**scoring, "decay": decay, "blend_weight": weight}, item2vec, **settings)
 
 if __name__ == "__main__":
     main()

@@ -1,13 +1,20 @@
-"""The ``blend`` weight each model chooses in ``fit`` from its own training sessions
-(``evaluation.calibration``): heavy on counted successors where the log is strongly sequential,
-light where the embedding generalises better, and the one the scorers use unless told otherwise."""
+"""The ``blend`` weight and recency decay each model chooses in ``fit`` from its own training
+sessions (``evaluation.calibration``): heavy on counted successors and the last item where the log
+is strongly sequential, light where the embedding generalises better, and the ones the scorers use
+unless told otherwise."""
+
+import copy
 
 import numpy as np
 import pytest
 
 from item2vec import Corpus, Item2Vec, config
 from item2vec.data.synthetic import SyntheticClickstream
-from item2vec.evaluation.calibration import choose_blend_weight
+from item2vec.data.successors import observed_successors
+from item2vec.evaluation.calibration import choose_click_scoring, held_out_figures
+from item2vec.evaluation.early_stopping import validation_figures
+from item2vec.evaluation.protocols import split_last_sessions
+from item2vec.evaluation.task import NextItemTask
 from item2vec.evaluation.models import Item2VecRecommender
 from item2vec.scoring import ScoringOptions, encode_sessions, recommend_top_k
 
@@ -15,15 +22,38 @@ from conftest import shared_file
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_planted_chains_choose_the_heaviest_weight(seed):
-    """The synthetic generator plants item chains: the counted successors predict them far
-    better than the embedding (held-out NDCG@20 about 0.52 at 0.8, 0.47 at 0.5, 0.37 at 0.2 over
-    three seeds), so the margin leaves no room for chance."""
+def test_planted_chains_choose_the_heaviest_weight_and_a_short_memory(seed):
+    """The synthetic generator plants item chains: the counted successors of the last item
+    predict them far better than the embedding (held-out NDCG@20 over four seeds 0.58-0.62 at
+    weight 0.8 and decay 0.3, 0.57-0.60 at 0.8 and 0.5, at most 0.58 at weight 0.5, at most 0.55
+    at decay 0.8), so the margins leave no room for chance."""
     sessions = Corpus.from_sentences(SyntheticClickstream(n_users=600, seed=seed).sessions()).as_sessions()
     model = Item2Vec(vector_size=24, epochs=3, workers=1, seed=seed).fit(sessions)
     assert model.blend_weight_ == max(config.BLEND_WEIGHTS)
+    assert model.recency_decay_ in sorted(config.BLEND_DECAYS)[:2]
     summary = Item2VecRecommender().wrap(model, sessions).fit_summary()  # the harness' log line says so
-    assert summary == f"blend weight {max(config.BLEND_WEIGHTS):g}, chosen on its training sessions"
+    assert summary == f"blend weight 0.8, decay {model.recency_decay_:g}, chosen on its training sessions"
+
+
+def test_the_shared_neighbour_lists_score_as_the_scorer_does(synthetic):
+    """``held_out_figures`` builds the mixture's lists once for every setting; each figure must be
+    what the ``blend`` scorer itself scores on the same held-out pairs with the successors of the
+    other sessions (``validation_figures``, the path early stopping and serving take)."""
+    sessions = Corpus.from_sentences(synthetic.sessions()).as_sessions()
+    model = Item2Vec(vector_size=16, epochs=2, workers=1).fit(sessions)
+    figures = held_out_figures(model, sessions)
+    assert set(figures) == {(w, d) for w in config.BLEND_WEIGHTS for d in config.BLEND_DECAYS}
+    counted, held_out = split_last_sessions(sessions, config.BLEND_CALIBRATION_FRACTION)
+    task = NextItemTask.from_sessions(held_out, model.vocab_).subsample(config.BLEND_CALIBRATION_PAIRS, config.SEED)
+    probe = copy.copy(model)
+    rows = np.array([model.key_to_index[key] for key in counted.vocab.keys])
+    probe.successors_ = observed_successors(counted, rows, len(model))
+    targets = [model.index_to_key[t] for t in task.targets]
+    for (weight, decay), ndcg in figures.items():
+        scoring = {**config.CLICK_SCORING, "blend_weight": weight, "decay": decay}
+        expected = validation_figures(probe, task.prefix_keys(), targets, scoring, config.K)["NDCG@20"]
+        assert ndcg == pytest.approx(expected, abs=1e-12), (weight, decay)
+    assert len(set(figures.values())) > 3  # the settings differ: the comparison is not vacuous
 
 
 @pytest.mark.slow
@@ -36,29 +66,36 @@ def test_a_sparse_click_log_chooses_the_lightest_weight():
     full = read_training_sessions(shared_file("diginetica_srgnn_train_sessions.txt.gz"))
     n = 40_000
     head = Corpus.from_codes(full.tokens[: full.offsets[n]], full.offsets[: n + 1], full.vocab.keys).as_sessions()
-    assert Item2Vec(epochs=10).fit(head).blend_weight_ == min(config.BLEND_WEIGHTS)
+    model = Item2Vec(epochs=10).fit(head)
+    assert model.blend_weight_ == min(config.BLEND_WEIGHTS)
+    assert model.recency_decay_ in config.BLEND_DECAYS[:2]  # a long memory (0.3 scores 0.005 lower)
 
 
-def test_the_scorer_uses_the_model_weight_unless_told(synthetic, tmp_path):
+def test_the_scorer_uses_the_model_weight_and_decay_unless_told(synthetic, tmp_path):
     model = Item2Vec(vector_size=24, epochs=3, workers=1).fit(Corpus.from_sentences(synthetic.sessions()).as_sessions())
-    assert model.blend_weight_ in config.BLEND_WEIGHTS
+    assert model.blend_weight_ in config.BLEND_WEIGHTS and model.recency_decay_ in config.BLEND_DECAYS
     encoded = encode_sessions(model, synthetic.sessions()[:50])
 
-    def scores(m, weight=None):
-        options = ScoringOptions(k=10, scorer="blend", blend_weight=weight, exclude_seen=False)
+    def scores(m, weight=None, decay=None):
+        options = ScoringOptions.for_model(m, k=10, blend_weight=weight, decay=decay, exclude_seen=False)
         return recommend_top_k(m, encoded, options)[1]
 
-    np.testing.assert_array_equal(scores(model), scores(model, model.blend_weight_))
+    chosen = ScoringOptions.for_model(model)
+    assert chosen.scorer == "blend" and chosen.decay == model.recency_decay_
+    np.testing.assert_array_equal(scores(model), scores(model, model.blend_weight_, model.recency_decay_))
     other = next(w for w in config.BLEND_WEIGHTS if w != model.blend_weight_)
     assert not np.allclose(scores(model), scores(model, other))
+    other = next(d for d in config.BLEND_DECAYS if d != model.recency_decay_)
+    assert not np.allclose(scores(model), scores(model, decay=other))
     model.save(tmp_path / "m")
     loaded = Item2Vec.load(tmp_path / "m")
-    assert loaded.blend_weight_ == model.blend_weight_
+    assert (loaded.blend_weight_, loaded.recency_decay_) == (model.blend_weight_, model.recency_decay_)
     np.testing.assert_array_equal(scores(loaded), scores(model))
-    loaded.blend_weight_ = None  # as saved before models chose: the configured weight
-    np.testing.assert_array_equal(scores(loaded), scores(model, config.BLEND_WEIGHT))
+    loaded.blend_weight_ = loaded.recency_decay_ = None  # as saved before models chose: the configured ones
+    expected = scores(model, config.BLEND_WEIGHT, config.CLICK_SCORING["decay"])
+    np.testing.assert_array_equal(scores(loaded), expected)
     text = Item2Vec(vector_size=8, epochs=1, workers=1).fit(synthetic.sessions()[:200])
-    assert text.successors_ is None and text.blend_weight_ is None
+    assert text.successors_ is None and text.blend_weight_ is None and text.recency_decay_ is None
 
 
 @pytest.mark.parametrize("n_sessions", [5, 60], ids=["none-held-out", "too-few-pairs"])
@@ -69,7 +106,8 @@ def test_too_little_data_chooses_nothing(synthetic, n_sessions, monkeypatch):
     sessions = Corpus.from_sentences(synthetic.sessions()[:n_sessions]).as_sessions()
     model = Item2Vec(vector_size=8, epochs=1, workers=1, sample=0).fit(sessions)
     assert model.successors_ is not None
-    assert choose_blend_weight(model, sessions) is None and model.blend_weight_ is None
+    assert choose_click_scoring(model, sessions) is None
+    assert model.blend_weight_ is None and model.recency_decay_ is None
     assert Item2VecRecommender().wrap(model, sessions).fit_summary() == ""
     encoded = encode_sessions(model, synthetic.sessions()[:20])
     implicit = recommend_top_k(model, encoded, ScoringOptions(k=5, scorer="blend", exclude_seen=False))[1]

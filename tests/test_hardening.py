@@ -197,10 +197,11 @@ def _nan_row(vectors):
         (_edit_json("keys.json", lambda keys: list(range(len(keys)))), "keys.json: entry 0 is 0, expected a string"),
         (lambda model: (model / "counts.npy").unlink(), "counts.npy: missing"),
         (_edit_json("config.json", lambda meta: {**meta, "blend_weight": 7}), "'blend_weight' must be null"),
+        (_edit_json("config.json", lambda meta: {**meta, "recency_decay": 0}), "'recency_decay' must be null or a"),
     ],
     ids=[
         *("nan", "duplicate-key", "params-list", "no-n-items", "int-vectors", "float64", "int-keys", "no-counts"),
-        "blend-weight",
+        *("blend-weight", "recency-decay"),
     ],
 )
 def test_damaged_model_directories_are_refused(capsys, data, out, tmp_path_factory, change, fragment):

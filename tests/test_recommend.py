@@ -347,10 +347,13 @@ def test_blend_weight_is_blend_only_and_zero_is_the_mixture(trained_on_sessions,
 
 
 def test_serving_scores_as_the_model_data_asks(trained, trained_on_sessions, tmp_path):
-    """No scorer given: a model trained on sessions serves the click scoring, any field of it
-    overridable; a model without observed successors (text) serves ``mean``, as before."""
+    """No scorer given: a model trained on sessions serves the click scoring with the decay it
+    chose, any field of it overridable; a model without observed successors (text) serves
+    ``mean``, as before."""
     click = ScoringOptions.for_model(trained_on_sessions)
-    assert {name: getattr(click, name) for name in config.CLICK_SCORING} == config.CLICK_SCORING
+    assert trained_on_sessions.recency_decay_ in config.BLEND_DECAYS
+    expected = {**config.CLICK_SCORING, "decay": trained_on_sessions.recency_decay_}
+    assert {name: getattr(click, name) for name in config.CLICK_SCORING} == expected
     assert click.exclude_seen == config.SERVING_EXCLUDE_SEEN and click.k == config.K
     assert ScoringOptions.for_model(trained_on_sessions, n_last=7, decay=None).n_last == 7
     assert ScoringOptions.for_model(trained_on_sessions, n_last=7).scorer == "blend"

@@ -60,7 +60,7 @@ def demo(
         f"{len(split.test):,} test sessions -> {len(task):,} (prefix, next item) pairs"
     )
 
-    scoring = {**config.CLICK_SCORING, "exclude_seen": config.EVALUATION_EXCLUDE_SEEN}
+    scoring = {"exclude_seen": config.EVALUATION_EXCLUDE_SEEN}  # the model's own click scoring
     specs = [ModelSpec("item2vec", {"seed": seed}, scoring), *baseline_specs(BASELINES, config.EVALUATION_EXCLUDE_SEEN)]
     tracker = Tracker("item2vec-demo", enabled=track)
     with tracker.run("demo", tags={"command": "demo"}):

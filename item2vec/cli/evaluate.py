@@ -139,15 +139,13 @@ def write_json(data: dict, path: Path) -> None:
 
 
 def _item2vec_spec(hyper: dict, scoring: dict):
-    """The item2vec row with the ``scoring`` fields given (None: the scorer's default), validated
-    now (before anything is read or fitted)."""
+    """The item2vec row with the ``scoring`` fields given (None: the model's click scoring,
+    ``ScoringOptions.for_model``), validated now (before anything is read or fitted)."""
     from item2vec.evaluation import ModelSpec
-    from item2vec.scoring import ScoringOptions, get_scorer
+    from item2vec.scoring import ScoringOptions
 
     given = {name: value for name, value in scoring.items() if value is not None}
-    if get_scorer(given["scorer"]).temperature_setting is None:  # keep the row's label free of it
-        given.pop("temperature", None)
-    ScoringOptions.from_dict(given)
+    ScoringOptions.for_sessions(**given)
     return ModelSpec("item2vec", hyper, given)
 
 
@@ -173,10 +171,10 @@ def evaluate(
         ),
     ] = ",".join(BASELINES),
     k: Annotated[str, typer.Option("--k", help="Cut-offs, comma-separated.")] = "10,20",
-    scorer: ScorerOption = config.CLICK_SCORING["scorer"],
-    n_last: NLastOption = config.CLICK_SCORING["n_last"],
-    decay: DecayOption = config.CLICK_SCORING["decay"],
-    temperature: TemperatureOption = config.CLICK_SCORING["temperature"],
+    scorer: ScorerOption = None,
+    n_last: NLastOption = None,
+    decay: DecayOption = None,
+    temperature: TemperatureOption = None,
     blend_weight: BlendWeightOption = None,
     exclude_seen: Annotated[
         bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")

@@ -19,11 +19,16 @@ from item2vec import config
 from item2vec.scoring import SCORERS
 
 #: The scoring options of every command that scores (``recommend``, ``evaluate``), declared once;
-#: each command states its own defaults (serving: the model's, ``ScoringOptions.for_model``; click
-#: evaluation: ``CLICK_SCORING``).
-ScorerOption = Annotated[str | None, typer.Option("--scorer", help=f"item2vec scorer: {', '.join(SCORERS)}.")]
+#: None leaves a field to the model (``ScoringOptions.for_model``: on sessions the click scoring with
+#: the blend weight and decay the model chose in ``fit``).
+ScorerOption = Annotated[
+    str | None, typer.Option("--scorer", help=f"item2vec scorer: {', '.join(SCORERS)} (default: the model's).")
+]
 NLastOption = Annotated[int | None, typer.Option("--n-last", help="Recent items the scorers use (not 'last').")]
-DecayOption = Annotated[float | None, typer.Option("--decay", help="Weight ratio between consecutive recent items.")]
+DecayOption = Annotated[
+    float | None,
+    typer.Option("--decay", help="Weight ratio between consecutive recent items (default: the model's choice)."),
+]
 BlendWeightOption = Annotated[
     float | None,
     typer.Option(

@@ -72,8 +72,8 @@ def recommend(
         typer.Option(
             "--scorer",
             help=f"item2vec scorer: {', '.join(SCORERS)} (none: the model's; blend with n_last "
-            f"{config.CLICK_SCORING['n_last']} and decay {config.CLICK_SCORING['decay']:g} for a model trained on "
-            f"sessions, {config.SCORER} with n_last {config.N_LAST} and decay {config.DECAY:g} otherwise).",
+            f"{config.CLICK_SCORING['n_last']} and the weight and decay it chose in training for a model trained "
+            f"on sessions, {config.SCORER} with n_last {config.N_LAST} and decay {config.DECAY:g} otherwise).",
         ),
     ] = None,
     n_last: NLastOption = None,
@@ -117,8 +117,7 @@ def recommend(
     check_output(out, "--out", directory=engine == "spark")
     given = {"k": k, "scorer": scorer, "n_last": n_last, "decay": decay, "temperature": temperature}
     given.update(blend_weight=blend_weight, exclude_seen=not keep_seen)
-    chosen = {name: value for name, value in given.items() if value is not None}
-    ScoringOptions.from_dict(chosen, **({} if scorer else config.CLICK_SCORING))  # fail before reading the model
+    ScoringOptions.for_sessions(**given)  # fail before reading the model
     loaded = _load(model)
     options = ScoringOptions.for_model(loaded, **given)
     console.print(f"scoring: {_describe(options, loaded)}")

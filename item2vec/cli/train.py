@@ -163,8 +163,9 @@ def train(
         console.print(describe(model.validation_log_, int(model.params_["epochs"])))
     if model.blend_weight_ is not None:
         console.print(
-            f"blend weight {model.blend_weight_:g}: chosen on the last {config.BLEND_CALIBRATION_FRACTION:.0%} of the "
-            "training sessions (the share of observed successors in the click scoring)"
+            f"click scoring: blend weight {model.blend_weight_:g} (the share of observed successors) and decay "
+            f"{model.recency_decay_:g}, chosen on the last {config.BLEND_CALIBRATION_FRACTION:.0%} of the training "
+            "sessions"
         )
     last = model.training_log_[-1]
     cold = f" ({model.n_cold_:,} cold, from {len(model.attribute_keys_):,} attribute values)" if attributes else ""

@@ -1,13 +1,15 @@
-"""The ``blend`` scorer's weight, chosen by each model in ``fit`` from its own training sessions.
+"""The click scoring's blend weight and recency decay, chosen by each model in ``fit`` from its own
+training sessions.
 
-How much the counted successors should weigh against the embedding depends on the data: on
-strongly sequential logs (YOOCHOOSE, the built-in demo) validation wanted 0.8 of each item's
-next-item distribution on them, on the SR-GNN splits of Diginetica, Tmall and #nowplaying 0.2
-(README, "Click defaults"). ``choose_blend_weight`` holds out the last sessions of the training
-data, counts the successors on the others only, and keeps the weight of ``config.BLEND_WEIGHTS``
-whose click scoring ranks the held-out next items best. The embedding has seen the held-out
-sessions, which flatters it and can only pull the choice towards smaller weights; on those four
-logs the choice was the one a clean validation split makes.
+How much the counted successors should weigh against the embedding, and how fast a session's older
+items should fade, depend on the data: on strongly sequential logs (YOOCHOOSE, the built-in demo)
+validation wanted 0.8 of each item's next-item distribution on the successors and the last item
+to dominate, on the SR-GNN splits of Diginetica, Tmall and #nowplaying 0.2 and a longer memory
+(README, "Click defaults"). ``choose_click_scoring`` holds out the last sessions of the training
+data, counts the successors on the others only, and keeps the pair of ``config.BLEND_WEIGHTS`` x
+``config.BLEND_DECAYS`` whose click scoring ranks the held-out next items best. The embedding has
+seen the held-out sessions, which flatters it and can only pull the choice towards smaller
+weights. The mixture's neighbour lists do not depend on either setting: they are computed once.
 """
 
 from __future__ import annotations
@@ -19,17 +21,32 @@ import numpy as np
 from item2vec import config
 from item2vec.data.corpus import Corpus
 from item2vec.data.successors import observed_successors
-from item2vec.evaluation.early_stopping import EarlyStopping, validation_figures
+from item2vec.evaluation.metrics import ranking_metrics
 from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.evaluation.task import NextItemTask
+from item2vec.scoring import ScoringOptions
+from item2vec.scoring.encode import EncodedSessions
+from item2vec.scoring.scorers import Blend, Mixture, NeighbourGraph
+from item2vec.scoring.weighting import recency_matrix
 
 
-def choose_blend_weight(model, corpus: Corpus) -> float | None:
-    """The weight of ``config.BLEND_WEIGHTS`` with the best NDCG@k (``config.K``, at most the
-    catalogue) on at most ``config.BLEND_CALIBRATION_PAIRS`` pairs of the last
-    ``config.BLEND_CALIBRATION_FRACTION`` of ``corpus`` (the sessions ``model`` was fitted on);
-    None when there are too few sessions or pairs to tell (the scorers then use
-    ``config.BLEND_WEIGHT``)."""
+def choose_click_scoring(model, corpus: Corpus) -> dict | None:
+    """``{"blend_weight": w, "decay": d}``: the setting of ``held_out_figures`` with the best NDCG
+    (ties: the first in config order); None when there are too few sessions or pairs to tell (the
+    scorers then use ``config.BLEND_WEIGHT`` and ``config.CLICK_SCORING``'s decay)."""
+    figures = held_out_figures(model, corpus)
+    if figures is None:
+        return None
+    weight, decay = max(figures, key=figures.get)
+    return {"blend_weight": weight, "decay": decay}
+
+
+def held_out_figures(model, corpus: Corpus) -> dict[tuple[float, float], float] | None:
+    """NDCG@k (``config.K``, at most the catalogue) of the click scoring at each ``(weight,
+    decay)`` of ``config.BLEND_WEIGHTS`` x ``config.BLEND_DECAYS`` on at most
+    ``config.BLEND_CALIBRATION_PAIRS`` pairs of the last ``config.BLEND_CALIBRATION_FRACTION`` of
+    ``corpus`` (the sessions ``model`` was fitted on), the successors counted on the rest; None
+    below ``config.BLEND_CALIBRATION_MIN_PAIRS`` pairs."""
     try:
         counted, held_out = split_last_sessions(corpus.as_sessions(), config.BLEND_CALIBRATION_FRACTION)
     except ValueError:  # too few sessions to hold any out
@@ -40,11 +57,23 @@ def choose_blend_weight(model, corpus: Corpus) -> float | None:
     rows = np.array([model.key_to_index.get(key, -1) for key in counted.vocab.keys], dtype=np.int64)
     probe = copy.copy(model)  # the fitted vectors, the successors of the counted sessions only
     probe.successors_ = observed_successors(counted, rows, len(model))
-    pairs = EarlyStopping.from_task(task)  # the held-out pairs as item keys, as early stopping reads them
-    k, workers = min(config.K, len(model)), model.params_["workers"]
-
-    def ndcg(weight: float) -> float:
-        scoring = {**config.CLICK_SCORING, "blend_weight": weight}
-        return validation_figures(probe, pairs.prefixes, pairs.targets, scoring, k, workers)[f"NDCG@{k}"]
-
-    return max(config.BLEND_WEIGHTS, key=ndcg)  # ties: the first, the smallest
+    # the task's catalogue is the model's vocabulary: its prefixes are already model rows. A prefix
+    # with no known item gets the same popular items from every setting, so it is left a miss here
+    prefixes = EncodedSessions(task.items, task.offsets, 0)
+    k = min(config.K, len(model))
+    options = ScoringOptions.for_sessions(k=k, exclude_seen=config.EVALUATION_EXCLUDE_SEEN)
+    items = np.unique(prefixes.items)
+    mixture = Mixture().neighbour_lists(probe, items, options, model.params_["workers"])
+    top_items = np.full((len(task), k), -1, dtype=np.int32)
+    top_scores = np.empty((len(task), k), dtype=np.float32)
+    recency = {
+        decay: recency_matrix(prefixes.items, prefixes.offsets, len(model), decay, options.n_last)
+        for decay in config.BLEND_DECAYS
+    }
+    ndcg = {}
+    for weight in config.BLEND_WEIGHTS:
+        graph = NeighbourGraph(items, *Blend.with_successors(probe, items, *mixture, weight), len(model))
+        for decay in config.BLEND_DECAYS:
+            graph.top_k(recency[decay], prefixes, options.exclude_seen, None, top_items, top_scores)
+            ndcg[weight, decay] = ranking_metrics(top_items, task.targets, [k], len(model))[f"NDCG@{k}"]
+    return ndcg

@@ -89,20 +89,36 @@ class ScoringOptions:
     @classmethod
     def for_model(cls, model, **given) -> ScoringOptions:
         """Options for ``model`` from the ``given`` fields that are not None. Without a scorer, a
-        model trained on sessions (it holds the observed successors ``blend`` needs) gets the click
-        scoring ``config.CLICK_SCORING`` (its fields overridable one by one) and any other model
-        (text, or saved before successors were kept) ``config.SCORER``'s defaults; the click
-        scorer named explicitly gets the click scoring's other fields too."""
+        model trained on sessions (it holds the observed successors ``blend`` needs) gets
+        ``for_sessions``' click scoring with the recency decay it chose in ``fit``
+        (``Item2Vec.recency_decay_``), any other model (text, or saved before successors were
+        kept) ``config.SCORER``'s defaults; the click scorer named explicitly gets the click
+        scoring's other fields too."""
+        if getattr(model, "successors_", None) is not None:
+            return cls.for_sessions({"decay": getattr(model, "recency_decay_", None)}, **given)
         given = {name: value for name, value in given.items() if value is not None}
-        clicks = getattr(model, "successors_", None) is not None
-        scorer = given.get("scorer", config.CLICK_SCORING["scorer"] if clicks else config.SCORER)
+        scorer = given.get("scorer", config.SCORER)
         if "blend_weight" in given and not get_scorer(scorer).takes_blend_weight:
             raise ValueError(
                 f"blend_weight applies to the blend scorer only; this model scores with {scorer!r}"
                 + ("" if "scorer" in given else " (trained on text: it holds no observed successors for blend)")
             )
-        defaults = config.CLICK_SCORING if scorer == config.CLICK_SCORING["scorer"] else {}
-        return cls.from_dict(given, **defaults)
+        return cls.from_dict(given, **(config.CLICK_SCORING if scorer == config.CLICK_SCORING["scorer"] else {}))
+
+    @classmethod
+    def for_sessions(cls, chosen: dict | None = None, **given) -> ScoringOptions:
+        """Options for a model trained on sessions from the ``given`` fields that are not None:
+        without a scorer (or naming it) the click scoring ``config.CLICK_SCORING``, its fields
+        overridable one by one, with ``chosen`` (fields the model chose in ``fit``; None: not
+        chosen) in place of the configured ones; another scorer gets its own defaults."""
+        given = {name: value for name, value in given.items() if value is not None}
+        scorer = given.setdefault("scorer", config.CLICK_SCORING["scorer"])
+        if "blend_weight" in given and not get_scorer(scorer).takes_blend_weight:
+            raise ValueError(f"blend_weight applies to the blend scorer only, not {scorer!r}")
+        if scorer != config.CLICK_SCORING["scorer"]:
+            return cls.from_dict(given)
+        chosen = {name: value for name, value in (chosen or {}).items() if value is not None}
+        return cls.from_dict(given, **{**config.CLICK_SCORING, **chosen})
 
     @classmethod
     def from_dict(cls, options: dict, **defaults) -> ScoringOptions:

@@ -161,18 +161,10 @@ class GraphScorer(Scorer):
         raise NotImplementedError
 
     def top_k(self, model, encoded, options, allowed, workers, top_items, top_scores):
-        weights = recency_matrix(encoded.items, encoded.offsets, len(model), options.decay, options.n_last)
-        graph = NeighbourGraph(model, self, weights.indices, options, workers)
-        for start in range(0, len(encoded), config.NEIGHBOUR_BATCH_SIZE):
-            stop = min(start + config.NEIGHBOUR_BATCH_SIZE, len(encoded))
-            chunk = encoded.slice(start, stop)
-            top_k_sparse(
-                graph.scores(weights[start:stop]),
-                top_items[start:stop],
-                top_scores[start:stop],
-                exclude=(chunk.items, chunk.offsets) if options.exclude_seen else None,
-                allowed=allowed,
-            )
+        recency = recency_matrix(encoded.items, encoded.offsets, len(model), options.decay, options.n_last)
+        items = np.unique(recency.indices)
+        graph = NeighbourGraph(items, *self.neighbour_lists(model, items, options, workers), len(model))
+        graph.top_k(recency, encoded, options.exclude_seen, allowed, top_items, top_scores)
 
 
 @register
@@ -237,8 +229,16 @@ class Blend(Mixture):
         (``blend_weight``) on the successors observed after the item in the training sessions
         (``model.successors_``, normalised); an item never followed keeps the mixture's."""
         self.check_model(model)
-        successors = model.successors_
         ids, weights = super().neighbour_lists(model, items, options, workers)
+        return self.with_successors(model, items, ids, weights, blend_weight(model, options))
+
+    @staticmethod
+    def with_successors(
+        model, items: np.ndarray, ids: np.ndarray, weights: np.ndarray, weight: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``mixture`` lists ``(ids, weights)`` of ``items`` blended with their observed
+        successors at share ``weight`` (apart, so that several weights can share one mixture)."""
+        successors = model.successors_
         lengths = successors.lengths()[items]
         width = max(int(lengths.max(initial=0)), 1)
         present = np.arange(width) < lengths[:, None]
@@ -246,25 +246,23 @@ class Blend(Mixture):
         observed_ids = np.where(present, successors.items[at] if len(successors.items) else 0, -1)
         observed = np.where(present, successors.weights[at] if len(successors.weights) else 0.0, 0.0)
         totals = observed.sum(axis=1, keepdims=True)
-        share = np.where(totals > 0, blend_weight(model, options), 0.0)
+        share = np.where(totals > 0, weight, 0.0)
         observed = share * observed / np.where(totals > 0, totals, 1.0)
         return np.hstack([ids, observed_ids]), np.hstack([(1.0 - share) * weights, observed])
 
 
 class NeighbourGraph:
-    """A graph scorer's item-item weights for the items some session uses, as a sparse matrix."""
+    """A graph scorer's item-item weights, one neighbour list per vocabulary row in ``items``
+    (sorted, unique: the rows some session uses), as a sparse matrix over ``n_items`` columns."""
 
-    def __init__(self, model, scorer: GraphScorer, items: np.ndarray, options, workers: int | None = None):
+    def __init__(self, items: np.ndarray, ids: np.ndarray, weights: np.ndarray, n_items: int):
         from scipy.sparse import csr_matrix
 
-        self.items = np.unique(items)  # vocabulary rows that have a neighbour list (sorted)
-        ids, weights = scorer.neighbour_lists(model, self.items, options, workers)
+        self.items = items
         # a list runs short (-1) only when scores are not finite: never let -1 reach a column index
         found = ids >= 0
         indptr = offsets_from_lengths(found.sum(axis=1))
-        self.matrix = csr_matrix(
-            (weights[found].astype(np.float32), ids[found], indptr), shape=(len(self.items), len(model))
-        )
+        self.matrix = csr_matrix((weights[found].astype(np.float32), ids[found], indptr), shape=(len(items), n_items))
         self.matrix.sum_duplicates()  # an item in two of a row's lists (``blend``) weighs their sum
 
     def scores(self, weights):
@@ -279,6 +277,28 @@ class NeighbourGraph:
         mixture.sort_indices()
         mixture.data = np.log(mixture.data, dtype=np.float32)
         return mixture
+
+    def top_k(
+        self,
+        recency,
+        encoded: EncodedSessions,
+        exclude_seen: bool,
+        allowed: np.ndarray | None,
+        top_items: np.ndarray,
+        top_scores: np.ndarray,
+    ) -> None:
+        """Fill ``top_items``/``top_scores`` for ``encoded``, its items weighted by ``recency``
+        (``weighting.recency_matrix``), in sparse batches."""
+        for start in range(0, len(encoded), config.NEIGHBOUR_BATCH_SIZE):
+            stop = min(start + config.NEIGHBOUR_BATCH_SIZE, len(encoded))
+            chunk = encoded.slice(start, stop)
+            top_k_sparse(
+                self.scores(recency[start:stop]),
+                top_items[start:stop],
+                top_scores[start:stop],
+                exclude=(chunk.items, chunk.offsets) if exclude_seen else None,
+                allowed=allowed,
+            )
 
 
 def query_vectors(model, encoded: EncodedSessions, options) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,7 @@ class Item2VecRecommender(BaseModel):
         {"scorer": "mixture", "n_last": 100, "decay": 0.5, "temperature": 4.0},
         {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 4.0},
         {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 8.0},
+        {"scorer": "blend", "n_last": 100, "temperature": 8.0},  # the weight and decay it chose in fit
         {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0},
         {"scorer": "blend", "n_last": 100, "decay": 0.65, "temperature": 8.0},
         {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0, "blend_weight": 0.2},
@@ -90,11 +91,15 @@ class Item2VecRecommender(BaseModel):
         return cls(**model.get_params()).wrap(model, train)
 
     def fitted_params(self) -> dict:
-        return {**self.model_.params_, "preset": self.model_.preset_, "blend_weight": self.model_.blend_weight_}
+        model = self.model_
+        chosen = {"blend_weight": model.blend_weight_, "recency_decay": model.recency_decay_}
+        return {**model.params_, "preset": model.preset_, **chosen}
 
     def fit_summary(self) -> str:
-        weight = self.model_.blend_weight_
-        return "" if weight is None else f"blend weight {weight:g}, chosen on its training sessions"
+        model = self.model_
+        if model.blend_weight_ is None:
+            return ""
+        return f"blend weight {model.blend_weight_:g}, decay {model.recency_decay_:g}, chosen on its training sessions"
 
     def training_log(self) -> list[dict]:
         return self.model_.training_log_
@@ -107,13 +112,14 @@ class Item2VecRecommender(BaseModel):
         self.model_.save(path)
 
     def check_scoring(self, scoring: dict) -> None:
-        ScoringOptions.from_dict(scoring)
+        ScoringOptions.for_sessions(**scoring)
 
     def recommend(
         self, task: NextItemTask, k: int, exclude_seen: bool = config.EVALUATION_EXCLUDE_SEEN, **scoring
     ) -> np.ndarray:
-        """``scoring``: ``ScoringOptions`` fields (scorer, n_last, decay, temperature, blend_weight)."""
-        options = ScoringOptions.from_dict(scoring, k=k, exclude_seen=exclude_seen)
+        """``scoring``: ``ScoringOptions`` fields (scorer, n_last, decay, temperature, blend_weight);
+        those left out are the model's (``ScoringOptions.for_model``: the click scoring it chose)."""
+        options = ScoringOptions.for_model(self.model_, **scoring, k=k, exclude_seen=exclude_seen)
         rows, _ = recommend_top_k(self.model_, encode_sessions(self.model_, task.prefix_keys()), options)
         # -1 marks a row that ran out of candidates: keep it -1 (indexing would wrap to the last item)
         return np.where(rows >= 0, self.to_catalogue_[rows], -1).astype(np.int32)
