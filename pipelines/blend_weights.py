@@ -63,5 +63,6 @@ def main() -> None:
         for decay in args.decays:
             record("item2vec", {**scoring, "decay": decay, "blend_weight": weight}, item2vec, **settings)
 
+
 if __name__ == "__main__":
     main()
