@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from item2vec import Corpus, Item2Vec, config
-from item2vec.data.synthetic import SyntheticClickstream
 from item2vec.data.successors import observed_successors
+from item2vec.data.synthetic import SyntheticClickstream
 from item2vec.evaluation.calibration import choose_click_scoring, held_out_figures
 from item2vec.evaluation.early_stopping import validation_figures
+from item2vec.evaluation.models import Item2VecRecommender
 from item2vec.evaluation.protocols import split_last_sessions
 from item2vec.evaluation.task import NextItemTask
-from item2vec.evaluation.models import Item2VecRecommender
 from item2vec.scoring import ScoringOptions, encode_sessions, recommend_top_k
 
 from conftest import shared_file

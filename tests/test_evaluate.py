@@ -517,3 +517,57 @@ def test_cli_evaluate_reads_the_sessions_parquet_as_training_data(tmp_path):
         assert "scored vsknn on 400 pairs" in result.stderr
         figures.append(_metrics(out))
     assert figures[0] == figures[1]
+
+
+def _histories(path: Path, n_users: int = 300, seed: int = 3) -> list[list[str]]:
+    """User histories that follow item chains (``i7`` then ``i8``...), one ``user items...`` line
+    each, written to ``path``; every tenth user has a single item (it can only train)."""
+    rng = np.random.default_rng(seed)
+    histories = []
+    for user in range(n_users):
+        length = 1 if user % 10 == 0 else int(rng.integers(2, 9))
+        start = int(rng.integers(0, 60))
+        histories.append([f"i{(start + j) % 60}" for j in range(length)])
+    _write(path, [f"u{user} " + " ".join(items) for user, items in enumerate(histories)])
+    return histories
+
+
+def test_cli_leave_last_out_on_user_histories(tmp_path):
+    """S3-Rec style files: the user id starts each line and is no item; each history's last item
+    is the test target, and tune validates on the items before them."""
+    source = tmp_path / "histories.txt"
+    histories = _histories(source)
+    common = ["--train", source, "--leave-last-out", "--user-ids", "--k", "5", "--no-track"]
+    out = tmp_path / "m.json"
+    fit = ["--epochs", "2", "--workers", "1"]
+    result = _cli(["evaluate", *common, "--baselines", "pop,sr", "--json", out, *fit], tmp_path)
+    assert result.returncode == 0, result.stderr
+    n_events = sum(len(h) for h in histories) - sum(len(h) > 1 for h in histories)
+    n_items = len({item for h in histories for item in h})
+    tested = sum(len(h) > 1 for h in histories)
+    line = f"training: {len(histories):,} sessions, {n_events:,} events, {n_items:,} items; test: {tested:,} pairs"
+    assert line in result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["sr"]["HR@5"] > 2 * figures["pop"]["HR@5"]  # the chains are learnable
+    tuned = _cli(["tune", *common, "--models", "pop,sr", "--trials", "1", "--select", "HR@5"], tmp_path)
+    assert tuned.returncode == 0, tuned.stderr
+    validated = sum(len(h) > 2 for h in histories)  # a history left last out twice still has a prefix
+    assert f"validation: the last item of each of the {len(histories):,} training histories, {validated:,} pairs" in (
+        tuned.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, lines, message",
+    [
+        (["--test", "TEST"], None, "--leave-last-out takes its test targets from --train FILE: give no --test"),
+        ([], ["u1 i1 i2", "u2 i2 i3", "u3"], "line 3 holds a user id ('u3') and no item"),
+    ],
+    ids=["with-a-test-file", "user-without-items"],
+)
+def test_cli_leave_last_out_bad_input(tmp_path, extra, lines, message):
+    source = tmp_path / "histories.txt"
+    _write(source, lines) if lines else _histories(source, 20)
+    args = ["evaluate", "--train", source, "--leave-last-out", "--user-ids", "--no-track", "--baselines", "pop"]
+    result = _cli([*args, *(source if a == "TEST" else a for a in extra)], tmp_path)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

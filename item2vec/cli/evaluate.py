@@ -3,6 +3,7 @@ baselines on the same pairs, tracked in MLflow."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import warnings
@@ -34,7 +35,7 @@ from item2vec.evaluation.models import BASELINES, MODELS
 console = Console(width=None if sys.stdout.isatty() else 160)  # files and pipes get whole tables
 err = Console(stderr=True)
 
-_DATA = "Data (SR-GNN files, or an event log with a temporal split)"
+_DATA = "Data (SR-GNN files, an event log with a temporal split, or user histories left last out)"
 _TRACK = "Tracking"
 
 
@@ -44,6 +45,14 @@ _PROTOCOL_OPTIONS = {  # name: (type, default, help, flag declarations)
     "events": (Path | None, None, "Event log (see the event-log options) split in time instead.", ()),
     "test_days": (float | None, None, "With --events: the last N days are the test split.", ()),
     "last_only": (bool, False, "With --events: predict only each test session's last item.", ()),
+    "leave_last_out": (
+        bool,
+        False,
+        "With --train and no --test: each line's last item is its test target, the rest trains (and tune's "
+        "validation targets are the items before them).",
+        (),
+    ),
+    "user_ids": (bool, False, "With --train: each line begins with its user's id (S3-Rec files), not an item.", ()),
 }
 
 
@@ -56,6 +65,8 @@ class Protocol:
     events: Path | None
     test_days: float | None
     last_only: bool
+    leave_last_out: bool
+    user_ids: bool
 
     def check(self, require_test: bool = True) -> None:
         """Fail on an incomplete or contradictory choice of data, before anything is read."""
@@ -64,9 +75,17 @@ class Protocol:
                 fail("give either --train/--test or --events, not both")
             if self.test_days is None:
                 fail("--events needs --test-days N (the last N days become the test split)")
+            if self.leave_last_out or self.user_ids:
+                fail("--leave-last-out and --user-ids read --train; with --events use --test-days")
+        elif self.leave_last_out:
+            if self.train is None or self.test is not None:
+                fail("--leave-last-out takes its test targets from --train FILE: give no --test")
         elif self.train is None or (self.test is None and require_test):
             test = "--test FILE" if require_test else "[--test FILE]"
-            fail(f"give --train FILE {test} (SR-GNN format), or --events FILE --test-days N")
+            fail(
+                f"give --train FILE {test} (SR-GNN format), --train FILE --leave-last-out, "
+                "or --events FILE --test-days N"
+            )
 
     def load(self, events_spec: EventSpec, require_test: bool = True):
         """Training corpus and test task (``None`` when ``require_test`` is off and only
@@ -88,11 +107,23 @@ class Protocol:
                 name=f"{self.events.name} last {self.test_days:g} day{'' if self.test_days == 1 else 's'}",
             )
             return corpus, task
-        corpus = read_training_sessions(self.train)
+        corpus = read_training_sessions(self.train, self.user_ids)
+        if self.leave_last_out:
+            from item2vec.evaluation import leave_last_out
+
+            corpus, task = leave_last_out(corpus)
+            return corpus, dataclasses.replace(task, name=f"{self.train.name} leave-last-out")
         return corpus, read_prefix_label_file(self.test, corpus.vocab) if self.test is not None else None
 
     @property
+    def validation(self) -> str:
+        """How ``tune`` carves validation from training: as the test was carved from the data."""
+        return "leave-last-out" if self.leave_last_out else "last-sessions"
+
+    @property
     def test_name(self) -> str:
+        if self.leave_last_out:
+            return f"{self.train} leave-last-out"
         return (
             str(self.test)
             if self.test is not None
@@ -314,8 +345,8 @@ def tune(
         check_output(out, "--out", directory=True)
     if json_out is not None:
         check_output(json_out, "--json")
-        if protocol.test is None and protocol.events is None:
-            fail("--json needs a test split (--test or --events)")
+        if protocol.test is None and protocol.events is None and not protocol.leave_last_out:
+            fail("--json needs a test split (--test, --events or --leave-last-out)")
     ks = parse_ks(k)
     names = [m.strip() for m in models.split(",") if m.strip()]
     counts = trial_counts(names, trials, baseline_trials)
@@ -336,6 +367,7 @@ def tune(
         seed,
         hooks,
         overrides,
+        validation_split=protocol.validation,
         log=err.print,
     )
     if report.evaluation is not None:

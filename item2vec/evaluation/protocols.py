@@ -12,12 +12,16 @@ from item2vec.data.corpus import Corpus, Vocab, read_lines
 from item2vec.evaluation.task import NextItemTask
 
 
-def read_training_sessions(path) -> Corpus:
+def read_training_sessions(path, user_ids: bool = False) -> Corpus:
     """A sessions file: one session per line (item ids separated by spaces), refusing a
-    prefix/label file given by mistake, or the sessions Parquet ``item2vec sessions`` writes."""
+    prefix/label file given by mistake, or the sessions Parquet ``item2vec sessions`` writes.
+    ``user_ids``: each line is one user's history and begins with the user's id (the S3-Rec
+    sequence files), which is not an item."""
     from item2vec.sessions.files import is_parquet, read_session_corpus
 
     if is_parquet(path):
+        if user_ids:
+            raise ValueError(f"{path}: a sessions Parquet has no user id column to skip; leave out the user-id option")
         return read_session_corpus(path)
     first = next((line for line in read_lines(path) if line.strip()), None)
     if first is None:
@@ -27,7 +31,18 @@ def read_training_sessions(path) -> Corpus:
             f"{path}: line 1 contains a TAB, which looks like a 'prefix<TAB>next item' "
             f"test file; give the sessions file (one session per line) as --train"
         )
-    return Corpus.from_file(path).as_sessions()
+    if not user_ids:
+        return Corpus.from_file(path).as_sessions()
+    return Corpus.from_sentences(_histories(path)).as_sessions()
+
+
+def _histories(path):
+    """The items of each ``user item item ...`` line, refusing a line with a user and no item."""
+    for line_no, line in enumerate(read_lines(path), 1):
+        tokens = line.split()
+        if len(tokens) == 1:
+            raise ValueError(f"{path}: line {line_no} holds a user id ({tokens[0][:40]!r}) and no item")
+        yield tokens[1:]
 
 
 def read_prefix_label_pairs(path) -> tuple[list[list[str]], list[str]]:

@@ -10,6 +10,7 @@ configuration of each model is then refitted on all training data and scored onc
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import time
@@ -22,7 +23,7 @@ from item2vec import config
 from item2vec.data.corpus import Corpus
 from item2vec.evaluation.harness import Evaluation, Hooks, ModelSpec, evaluate_models, fit_and_evaluate
 from item2vec.evaluation.models import MODELS, make_model
-from item2vec.evaluation.protocols import split_last_sessions
+from item2vec.evaluation.protocols import leave_last_out, split_last_sessions
 from item2vec.evaluation.report import markdown_table
 from item2vec.evaluation.task import NextItemTask
 
@@ -241,26 +242,35 @@ def run_tuning(
     seed: int = 0,
     hooks: Hooks | None = None,
     overrides: dict[str, dict] | None = None,
+    validation_split: str = "last-sessions",
     log: Callable[[str], object] = print,
 ) -> TuningReport:
-    """The whole protocol: hold out the last ``validation_fraction`` of the training sessions,
-    tune every model with ``trials`` fits (or ``trials[model]``) on (at most ``validation_pairs`` of,
-    0 = all) their pairs, then refit each model's best on all of ``corpus`` and score it once on
-    ``test``. Models with ``report_every_scoring`` (item2vec) are also reported in every scoring
-    option (rows ``item2vec[...]``)."""
+    """The whole protocol: hold out the last ``validation_fraction`` of the training sessions
+    (``validation_split="leave-last-out"``: the last item of every history instead, for a test
+    left last out), tune every model with ``trials`` fits (or ``trials[model]``) on (at most
+    ``validation_pairs`` of, 0 = all) their pairs, then refit each model's best on all of
+    ``corpus`` and score it once on ``test``. Models with ``report_every_scoring`` (item2vec) are
+    also reported in every scoring option (rows ``item2vec[...]``)."""
     hooks = hooks or Hooks()
-    train, held_out = split_last_sessions(corpus, validation_fraction)
-    validation = NextItemTask.from_sessions(held_out, train.vocab, name="validation").subsample(validation_pairs, seed)
-    log(
-        f"validation: last {validation_fraction:.0%} of the training sessions ({len(held_out):,}), "
-        f"{len(validation):,} pairs ({validation.n_unseen_targets:,} next items unseen in the rest)"
-    )
+    if validation_split == "leave-last-out":
+        train, validation = leave_last_out(corpus)
+        held = f"the last item of each of the {len(corpus):,} training histories"
+    elif validation_split == "last-sessions":
+        train, held_out = split_last_sessions(corpus, validation_fraction)
+        validation = NextItemTask.from_sessions(held_out, train.vocab)
+        held = f"last {validation_fraction:.0%} of the training sessions ({len(held_out):,})"
+    else:
+        raise ValueError(f"validation_split must be 'last-sessions' or 'leave-last-out', got {validation_split!r}")
+    validation = dataclasses.replace(validation, name="validation").subsample(validation_pairs, seed)
+    unseen = validation.n_unseen_targets
+    log(f"validation: {held}, {len(validation):,} pairs ({unseen:,} next items unseen in the rest)")
     with hooks.run("tune", tags={"command": "tune"}):
         hooks.on_params(
             {
                 "models": ",".join(models),
                 "trials_per_model": json.dumps(trials),
                 "select": select,
+                "validation_split": validation_split,
                 "validation_fraction": validation_fraction,
                 "validation_pairs": len(validation),
                 "seed": seed,
