@@ -11,7 +11,7 @@ import pytest
 from item2vec import Corpus, Item2Vec, config
 from item2vec.data.successors import observed_successors
 from item2vec.data.synthetic import SyntheticClickstream
-from item2vec.evaluation.calibration import choose_click_scoring, held_out_figures
+from item2vec.evaluation.calibration import choose_click_scoring, held_out_gains
 from item2vec.evaluation.early_stopping import validation_figures
 from item2vec.evaluation.models import Item2VecRecommender
 from item2vec.evaluation.protocols import split_last_sessions
@@ -36,13 +36,14 @@ def test_planted_chains_choose_the_heaviest_weight_and_a_short_memory(seed):
 
 
 def test_the_shared_neighbour_lists_score_as_the_scorer_does(synthetic):
-    """``held_out_figures`` builds the mixture's lists once for every setting; each figure must be
-    what the ``blend`` scorer itself scores on the same held-out pairs with the successors of the
-    other sessions (``validation_figures``, the path early stopping and serving take)."""
+    """``held_out_gains`` builds the mixture's lists once for every setting; each setting's NDCG
+    must be what the ``blend`` scorer itself scores on the same held-out pairs with the successors
+    of the other sessions (``validation_figures``, the path early stopping and serving take)."""
     sessions = Corpus.from_sentences(synthetic.sessions()).as_sessions()
     model = Item2Vec(vector_size=16, epochs=2, workers=1).fit(sessions)
-    figures = held_out_figures(model, sessions)
-    assert set(figures) == {(w, d) for w in config.BLEND_WEIGHTS for d in config.BLEND_DECAYS}
+    gains = held_out_gains(model, sessions)
+    assert list(gains) == [(w, d) for w in config.BLEND_WEIGHTS for d in config.BLEND_DECAYS]
+    figures = {setting: pair_gains.mean() for setting, pair_gains in gains.items()}
     counted, held_out = split_last_sessions(sessions, config.BLEND_CALIBRATION_FRACTION)
     task = NextItemTask.from_sessions(held_out, model.vocab_).subsample(config.BLEND_CALIBRATION_PAIRS, config.SEED)
     probe = copy.copy(model)
@@ -120,3 +121,25 @@ def test_a_catalogue_smaller_than_k_is_calibrated_at_the_catalogue_size():
     sessions = [[f"i{(start + j) % 9}" for j in range(4)] for start in rng.integers(0, 9, 3000)]
     model = Item2Vec(vector_size=8, epochs=1, workers=1).fit(Corpus.from_sentences(sessions).as_sessions())
     assert len(model) == 9 and model.blend_weight_ in config.BLEND_WEIGHTS
+
+
+def test_a_setting_within_one_standard_error_of_the_best_keeps_the_configured_one(monkeypatch):
+    """The one-standard-error rule: the first setting in config order whose pair-by-pair
+    shortfall against the best is within its standard error; a clear winner is kept."""
+    from item2vec.evaluation import calibration
+
+    rng = np.random.default_rng(0)
+    base, noise = rng.random(2000), rng.normal(0, 0.05, 2000)
+    noise -= noise.mean()
+    error = noise.std() / np.sqrt(len(noise))  # of the shortfall of every other setting
+    settings = [(w, d) for w in config.BLEND_WEIGHTS for d in config.BLEND_DECAYS]
+    winner = settings[5]
+
+    def choice(lead: float) -> tuple:
+        gains = {s: base + noise + lead * error if s == winner else base for s in settings}
+        monkeypatch.setattr(calibration, "held_out_gains", lambda model, corpus: gains)
+        chosen = choose_click_scoring(None, None)
+        return chosen["blend_weight"], chosen["decay"]
+
+    assert choice(0.5) == settings[0]  # ahead by half a standard error: the configured scoring
+    assert choice(1.5) == winner

@@ -30,6 +30,17 @@ def target_ranks(recommended: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0)
 
 
+def ndcg_gains(recommended: np.ndarray, targets: np.ndarray, k: int) -> np.ndarray:
+    """Each pair's NDCG@k: ``1/log2(rank + 1)`` of its target in the top ``k``, else 0 (their
+    mean is ``ranking_metrics``' NDCG@k; pairs of them compare two rankers pair by pair)."""
+    return _gains(target_ranks(recommended, targets), k)
+
+
+def _gains(ranks: np.ndarray, k: int) -> np.ndarray:
+    hit = (ranks >= 1) & (ranks <= k)
+    return np.where(hit, 1.0 / np.log2(np.where(hit, ranks, 1) + 1.0), 0.0)
+
+
 def ranking_metrics(
     recommended: np.ndarray, targets: np.ndarray, ks: Sequence[int], catalogue_size: int
 ) -> dict[str, float]:
@@ -46,7 +57,7 @@ def ranking_metrics(
         safe = np.where(hit, ranks, 1)
         out[f"HR@{k}"] = float(hit.mean())
         out[f"MRR@{k}"] = float(np.where(hit, 1.0 / safe, 0.0).mean())
-        out[f"NDCG@{k}"] = float(np.where(hit, 1.0 / np.log2(safe + 1.0), 0.0).mean())
+        out[f"NDCG@{k}"] = float(_gains(ranks, k).mean())
         shown = recommended[:, :k]
         out[f"coverage@{k}"] = float(len(np.unique(shown[shown >= 0])) / catalogue_size)
     return out
