@@ -106,3 +106,4 @@ def test_demo_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "group recovery" in result.stdout
     assert "item2vec: HR@20" in result.stdout and "the best baseline (" in result.stdout
+    assert "decay" in result.stdout and "chosen on its training sessions" in result.stdout  # the model's scoring

@@ -66,12 +66,14 @@ def demo(
     with tracker.run("demo", tags={"command": "demo"}):
         tracker.log_params({"users": users, "test_days": test_days, "seed": seed})
         evaluation, fitted = fit_and_evaluate(specs, train, task, (10, 20), TrackingHooks(tracker), log=lambda _: None)
-    model = fitted[specs[0].fit_key].model_
+    recommender = fitted[specs[0].fit_key]
+    model, chosen = recommender.model_, recommender.fit_summary()
     last = model.training_log_[-1]
     console.print(
         f"item2vec ({model.preset_} preset): {len(model):,} items x {model.vector_size_}, "
         f"{model.params_['epochs']} epochs "
         f"({last['words_per_second']:,.0f} words/s, final loss {last['mean_loss']:.3f})"
+        + (f"; {chosen}" if chosen else "")
     )
     show_neighbours(model, data)
     purity = group_purity(model, data.item_group, k=10)
