@@ -48,6 +48,7 @@ def choose_click_scoring(model, corpus: Corpus) -> dict | None:
     weight, decay = next(s for s, d in shortfalls.items() if d.mean() <= d.std() / np.sqrt(len(d)))
     return {"blend_weight": weight, "decay": decay}
 
+
 def held_out_gains(model, corpus: Corpus) -> dict[tuple[float, float], np.ndarray] | None:
     """Each held-out pair's NDCG@k (``config.K``, at most the catalogue) under the click scoring
     at each ``(weight, decay)`` of ``config.BLEND_WEIGHTS`` x ``config.BLEND_DECAYS``, in that
