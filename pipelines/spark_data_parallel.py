@@ -10,7 +10,8 @@ The same settings (the click preset, ``--epochs`` for both sides) train on one m
 ``Item2Vec.fit`` (2 threads, Hogwild) and on Spark in local mode with 1, 2 and 4 partitions.
 Each model is scored on the validation split carved from Diginetica's training sessions (its
 last 10%, at most 5,000 pairs, seed 0; the test file is never read) with the click scoring
-(``config.CLICK_SCORING``), and the time of every epoch is logged. Run under the bench lock:
+(``config.CLICK_SCORING``: its decay 0.8 on both sides, not the one each model chose, so that
+only the training differs), and the time of every epoch is logged. Run under the bench lock:
 
     flock /tmp/item2vec-bench.lock python pipelines/spark_data_parallel.py --epochs 20 --partitions 1 2 4
 

@@ -73,7 +73,8 @@ def test_a_sparse_click_log_chooses_the_lightest_weight():
 
 
 def test_the_scorer_uses_the_model_weight_and_decay_unless_told(synthetic, tmp_path):
-    model = Item2Vec(vector_size=24, epochs=3, workers=1).fit(Corpus.from_sentences(synthetic.sessions()).as_sessions())
+    sessions = Corpus.from_sentences(synthetic.sessions()).as_sessions()
+    model = Item2Vec(vector_size=24, epochs=3, workers=1).fit(sessions)
     assert model.blend_weight_ in config.BLEND_WEIGHTS and model.recency_decay_ in config.BLEND_DECAYS
     encoded = encode_sessions(model, synthetic.sessions()[:50])
 
@@ -95,8 +96,31 @@ def test_the_scorer_uses_the_model_weight_and_decay_unless_told(synthetic, tmp_p
     loaded.blend_weight_ = loaded.recency_decay_ = None  # as saved before models chose: the configured ones
     expected = scores(model, config.BLEND_WEIGHT, config.CLICK_SCORING["decay"])
     np.testing.assert_array_equal(scores(loaded), expected)
+    loaded.blend_weight_ = 0.5  # saved by the round that chose the weight only
+    summary = Item2VecRecommender().wrap(loaded, sessions).fit_summary()
+    assert summary == "blend weight 0.5, chosen on its training sessions"
     text = Item2Vec(vector_size=8, epochs=1, workers=1).fit(synthetic.sessions()[:200])
     assert text.successors_ is None and text.blend_weight_ is None and text.recency_decay_ is None
+
+
+def test_the_harness_scores_with_the_model_choice_unless_told(synthetic):
+    """``evaluate`` without scoring flags: the harness' item2vec rows fill what a scoring leaves
+    out from the model (``ScoringOptions.for_model``), its chosen weight and decay included."""
+    sessions = Corpus.from_sentences(synthetic.sessions()).as_sessions()
+    adapter = Item2VecRecommender(vector_size=16, epochs=2, workers=1).fit(sessions)
+    model = adapter.model_
+    task = NextItemTask.from_sessions(Corpus.from_sentences(synthetic.sessions()[-300:]), sessions.vocab)
+    click = {**config.CLICK_SCORING, "blend_weight": model.blend_weight_, "decay": model.recency_decay_}
+    chosen = adapter.recommend(task, 10, **click)
+    np.testing.assert_array_equal(adapter.recommend(task, 10), chosen)
+    other = next(d for d in config.BLEND_DECAYS if d != model.recency_decay_)
+    assert not np.array_equal(adapter.recommend(task, 10, decay=other), chosen)
+
+
+def test_the_configured_click_scoring_comes_first():
+    """The one-standard-error rule keeps the first qualifying setting: the configured scoring."""
+    assert config.BLEND_WEIGHTS[0] == config.BLEND_WEIGHT
+    assert config.BLEND_DECAYS[0] == config.CLICK_SCORING["decay"]
 
 
 @pytest.mark.parametrize("n_sessions", [5, 60], ids=["none-held-out", "too-few-pairs"])
@@ -120,7 +144,9 @@ def test_a_catalogue_smaller_than_k_is_calibrated_at_the_catalogue_size():
     rng = np.random.default_rng(0)
     sessions = [[f"i{(start + j) % 9}" for j in range(4)] for start in rng.integers(0, 9, 3000)]
     model = Item2Vec(vector_size=8, epochs=1, workers=1).fit(Corpus.from_sentences(sessions).as_sessions())
-    assert len(model) == 9 and model.blend_weight_ in config.BLEND_WEIGHTS
+    assert (
+        len(model) == 9 and model.blend_weight_ in config.BLEND_WEIGHTS and model.recency_decay_ in config.BLEND_DECAYS
+    )
 
 
 def test_a_setting_within_one_standard_error_of_the_best_keeps_the_configured_one(monkeypatch):

@@ -359,7 +359,7 @@ def test_serving_scores_as_the_model_data_asks(trained, trained_on_sessions, tmp
     assert ScoringOptions.for_model(trained_on_sessions, n_last=7).scorer == "blend"
     assert ScoringOptions.for_model(trained_on_sessions, scorer="mean") == ScoringOptions(scorer="mean")
     assert ScoringOptions.for_model(trained_on_sessions, scorer="blend") == click  # named: the same fields
-    with pytest.raises(ValueError, match="this model scores with 'mean' \\(trained on text"):
+    with pytest.raises(ValueError, match="blend scorer only, not 'mean' \\(trained on text"):
         ScoringOptions.for_model(trained, blend_weight=0.5)
     with pytest.raises(ValueError, match="needs the successors observed"):
         Recommender(trained, ScoringOptions(scorer="blend"))  # at construction, before any session

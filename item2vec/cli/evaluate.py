@@ -77,6 +77,8 @@ class Protocol:
                 fail("--events needs --test-days N (the last N days become the test split)")
             if self.leave_last_out or self.user_ids:
                 fail("--leave-last-out and --user-ids read --train; with --events use --test-days")
+        elif self.test_days is not None or self.last_only:
+            fail(f"{'--test-days' if self.test_days is not None else '--last-only'} applies to --events only")
         elif self.leave_last_out:
             if self.train is None or self.test is not None:
                 fail("--leave-last-out takes its test targets from --train FILE: give no --test")
@@ -123,7 +125,7 @@ class Protocol:
     @property
     def test_name(self) -> str:
         if self.leave_last_out:
-            return f"{self.train} leave-last-out"
+            return f"{self.train.name} leave-last-out"
         return (
             str(self.test)
             if self.test is not None
@@ -171,11 +173,18 @@ def write_json(data: dict, path: Path) -> None:
 
 def _item2vec_spec(hyper: dict, scoring: dict):
     """The item2vec row with the ``scoring`` fields given (None: the model's click scoring,
-    ``ScoringOptions.for_model``), validated now (before anything is read or fitted)."""
+    ``ScoringOptions.for_model``; another scorer named takes the click scoring's prefix fields),
+    validated now (before anything is read or fitted)."""
     from item2vec.evaluation import ModelSpec
-    from item2vec.scoring import ScoringOptions
+    from item2vec.scoring import ScoringOptions, get_scorer
 
     given = {name: value for name, value in scoring.items() if value is not None}
+    scorer = get_scorer(given.get("scorer", config.CLICK_SCORING["scorer"]))
+    if "temperature" in given and scorer.temperature_setting is None:
+        fail(f"--temperature applies to the mixture scorers (neighbours, mixture, blend), not {scorer.name!r}")
+    if scorer.name != config.CLICK_SCORING["scorer"]:  # the prefix the click evaluation weighs, not serving's 5 items
+        fields = ("n_last", "decay", "temperature") if scorer.temperature_setting else ("n_last", "decay")
+        given = {**{name: config.CLICK_SCORING[name] for name in fields}, **given}
     ScoringOptions.for_sessions(**given)
     return ModelSpec("item2vec", hyper, given)
 
@@ -236,7 +245,12 @@ def evaluate(
         check_output(json_out, "--json")
     ks = parse_ks(k)
     names = parse_baselines(baselines)
+    scoring_flags = {"scorer": scorer, "n_last": n_last, "decay": decay, "temperature": temperature}
+    scoring_flags["blend_weight"] = blend_weight
     if config is not None:
+        chosen = [f"--{name.replace('_', '-')}" for name, value in scoring_flags.items() if value is not None]
+        if chosen:
+            fail(f"--config holds each model's scoring; {chosen[0]} would be ignored: leave it out")
         specs = load_specs(config)
     else:
         Item2Vec(**hyper)._validate_params()
@@ -244,11 +258,7 @@ def evaluate(
             fail("--group-negatives needs item attributes, which evaluate does not read; use train --item-attributes")
         params = {**hyper, "early_stop": early_stop} if early_stop else hyper
         specs = [
-            _item2vec_spec(
-                params,
-                {"scorer": scorer, "n_last": n_last, "decay": decay, "temperature": temperature}
-                | {"blend_weight": blend_weight, "exclude_seen": exclude_seen},
-            ),
+            _item2vec_spec(params, {**scoring_flags, "exclude_seen": exclude_seen}),
             *baseline_specs(names, exclude_seen),
         ]
     check_specs(specs)

@@ -27,7 +27,9 @@ ScorerOption = Annotated[
 NLastOption = Annotated[int | None, typer.Option("--n-last", help="Recent items the scorers use (not 'last').")]
 DecayOption = Annotated[
     float | None,
-    typer.Option("--decay", help="Weight ratio between consecutive recent items (default: the model's choice)."),
+    typer.Option(
+        "--decay", help="Weight ratio between consecutive recent items (blend's default: the model's choice)."
+    ),
 ]
 BlendWeightOption = Annotated[
     float | None,

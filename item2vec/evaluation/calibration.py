@@ -66,7 +66,7 @@ def held_out_gains(model, corpus: Corpus) -> dict[tuple[float, float], np.ndarra
     probe = copy.copy(model)  # the fitted vectors, the successors of the counted sessions only
     probe.successors_ = observed_successors(counted, rows, len(model))
     # the task's catalogue is the model's vocabulary: its prefixes are already model rows. A prefix
-    # with no known item gets the same popular items from every setting, so it is left a miss here
+    # with no known item ranks the same under every setting: it cannot move the choice
     prefixes = EncodedSessions(task.items, task.offsets, 0)
     k = min(config.K, len(model))
     options = ScoringOptions.for_sessions(k=k, exclude_seen=config.EVALUATION_EXCLUDE_SEEN)

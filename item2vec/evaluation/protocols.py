@@ -21,7 +21,7 @@ def read_training_sessions(path, user_ids: bool = False) -> Corpus:
 
     if is_parquet(path):
         if user_ids:
-            raise ValueError(f"{path}: a sessions Parquet has no user id column to skip; leave out the user-id option")
+            raise ValueError(f"{path}: a sessions Parquet has no user ids to drop from its item lists (--user-ids)")
         return read_session_corpus(path)
     first = next((line for line in read_lines(path) if line.strip()), None)
     if first is None:

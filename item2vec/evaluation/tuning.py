@@ -254,7 +254,7 @@ def run_tuning(
     hooks = hooks or Hooks()
     if validation_split == "leave-last-out":
         train, validation = leave_last_out(corpus)
-        held = f"the last item of each of the {len(corpus):,} training histories"
+        held = f"the last item of each training history of two or more items ({len(validation):,})"
     elif validation_split == "last-sessions":
         train, held_out = split_last_sessions(corpus, validation_fraction)
         validation = NextItemTask.from_sessions(held_out, train.vocab)
@@ -271,7 +271,7 @@ def run_tuning(
                 "trials_per_model": json.dumps(trials),
                 "select": select,
                 "validation_split": validation_split,
-                "validation_fraction": validation_fraction,
+                "validation_fraction": validation_fraction if validation_split == "last-sessions" else "",
                 "validation_pairs": len(validation),
                 "seed": seed,
                 "test": test.name if test is not None else "",

@@ -96,14 +96,7 @@ class ScoringOptions:
         scoring's other fields too."""
         if getattr(model, "successors_", None) is not None:
             return cls.for_sessions({"decay": getattr(model, "recency_decay_", None)}, **given)
-        given = {name: value for name, value in given.items() if value is not None}
-        scorer = given.get("scorer", config.SCORER)
-        if "blend_weight" in given and not get_scorer(scorer).takes_blend_weight:
-            raise ValueError(
-                f"blend_weight applies to the blend scorer only; this model scores with {scorer!r}"
-                + ("" if "scorer" in given else " (trained on text: it holds no observed successors for blend)")
-            )
-        return cls.from_dict(given, **(config.CLICK_SCORING if scorer == config.CLICK_SCORING["scorer"] else {}))
+        return cls._defaulted(config.SCORER, {}, " (trained on text: it holds no observed successors for blend)", given)
 
     @classmethod
     def for_sessions(cls, chosen: dict | None = None, **given) -> ScoringOptions:
@@ -111,13 +104,21 @@ class ScoringOptions:
         without a scorer (or naming it) the click scoring ``config.CLICK_SCORING``, its fields
         overridable one by one, with ``chosen`` (fields the model chose in ``fit``; None: not
         chosen) in place of the configured ones; another scorer gets its own defaults."""
+        return cls._defaulted(config.CLICK_SCORING["scorer"], chosen or {}, "", given)
+
+    @classmethod
+    def _defaulted(cls, scorer: str, chosen: dict, why: str, given: dict) -> ScoringOptions:
+        """``given`` (None: unset) over ``scorer`` when it names none; the click scorer's unset
+        fields from ``config.CLICK_SCORING`` with ``chosen`` over it; ``why`` explains a refused
+        blend weight when the scorer was not named."""
         given = {name: value for name, value in given.items() if value is not None}
-        scorer = given.setdefault("scorer", config.CLICK_SCORING["scorer"])
+        named = "scorer" in given
+        scorer = given.setdefault("scorer", scorer)
         if "blend_weight" in given and not get_scorer(scorer).takes_blend_weight:
-            raise ValueError(f"blend_weight applies to the blend scorer only, not {scorer!r}")
+            raise ValueError(f"blend_weight applies to the blend scorer only, not {scorer!r}" + ("" if named else why))
         if scorer != config.CLICK_SCORING["scorer"]:
             return cls.from_dict(given)
-        chosen = {name: value for name, value in (chosen or {}).items() if value is not None}
+        chosen = {name: value for name, value in chosen.items() if value is not None}
         return cls.from_dict(given, **{**config.CLICK_SCORING, **chosen})
 
     @classmethod

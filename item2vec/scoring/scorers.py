@@ -258,6 +258,8 @@ class NeighbourGraph:
     def __init__(self, items: np.ndarray, ids: np.ndarray, weights: np.ndarray, n_items: int):
         from scipy.sparse import csr_matrix
 
+        if (np.diff(items) <= 0).any():  # ``scores`` finds a session's items by binary search
+            raise ValueError("NeighbourGraph: items must be sorted and unique")
         self.items = items
         # a list runs short (-1) only when scores are not finite: never let -1 reach a column index
         found = ids >= 0

@@ -97,9 +97,9 @@ class Item2VecRecommender(BaseModel):
 
     def fit_summary(self) -> str:
         model = self.model_
-        if model.blend_weight_ is None:
-            return ""
-        return f"blend weight {model.blend_weight_:g}, decay {model.recency_decay_:g}, chosen on its training sessions"
+        chosen = {"blend weight": model.blend_weight_, "decay": model.recency_decay_}  # decay: None if saved before
+        shown = [f"{name} {value:g}" for name, value in chosen.items() if value is not None]
+        return f"{', '.join(shown)}, chosen on its training sessions" if shown else ""
 
     def training_log(self) -> list[dict]:
         return self.model_.training_log_
