@@ -69,7 +69,9 @@ def test_a_sparse_click_log_chooses_the_lightest_weight():
     head = Corpus.from_codes(full.tokens[: full.offsets[n]], full.offsets[: n + 1], full.vocab.keys).as_sessions()
     model = Item2Vec(epochs=10).fit(head)
     assert model.blend_weight_ == min(config.BLEND_WEIGHTS)
-    assert model.recency_decay_ in config.BLEND_DECAYS[:2]  # a long memory (0.3 scores 0.005 lower)
+    # decays score level here (held-out NDCG@20 within 0.002 at weight 0.2, two seeds): the
+    # one-standard-error rule keeps the configured 0.8 (0.65 allowed for the threads' order)
+    assert model.recency_decay_ in config.BLEND_DECAYS[:2]
 
 
 def test_the_scorer_uses_the_model_weight_and_decay_unless_told(synthetic, tmp_path):
