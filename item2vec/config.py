@@ -77,7 +77,8 @@ CLICK_PRESET = {
 #: Diginetica (0.475/0.177 to 0.501/0.181) and #nowplaying (0.211/0.069 to 0.230/0.083) and cost
 #: Tmall 0.006/0.001 (0.463/0.248 to 0.457/0.247); weights 0.1 and 0.3 were below 0.2 on two of
 #: the three, and a decay of 0.5 or 0.65 cost Tmall 0.02-0.05 HR@20; README, "Click defaults".
-#: Each model now chooses its own weight in ``fit`` (BLEND_WEIGHTS below): 0.2 on those three.
+#: Each model now chooses its own weight and decay in ``fit`` (BLEND_WEIGHTS, BLEND_DECAYS below):
+#: weight 0.2 on those three; decay 0.8 on Diginetica and Tmall, 0.3 on #nowplaying.
 CLICK_SCORING = {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0}
 #: ``Item2Vec(preset=...)``; ``auto`` picks ``clicks`` for a sessions corpus (``Corpus.kind``).
 PRESETS = {"clicks": CLICK_PRESET, "text": TEXT_PRESET}
@@ -94,7 +95,8 @@ BLEND_WEIGHT = 0.2
 #: ``evaluation.calibration``). Validation on SR-GNN splits chose 0.2 (of 0.1, 0.2, 0.3), on
 #: YOOCHOOSE and the demo log 0.8 (of 0.2, 0.4, 0.6, 0.8; 1.0 scored as 0.8 on the demo).
 BLEND_WEIGHTS = (0.2, 0.5, 0.8)
-#: The recency decays chosen among with the weight (the click scoring's 0.8 first: it wins ties).
+#: The recency decays chosen among with the weight, the click scoring's 0.8 first: ``fit`` keeps
+#: the first setting (weights, then decays, in this order) within one standard error of the best.
 #: Validation of tune's scorings: Diginetica preferred 0.65, #nowplaying 0.5, the demo log 0.3,
 #: Tmall 0.8 (0.5 and 0.65 cost it 0.02-0.05 HR@20).
 BLEND_DECAYS = (0.8, 0.65, 0.5, 0.3)
