@@ -44,7 +44,8 @@ TemperatureOption = Annotated[
     typer.Option(
         "--temperature",
         help="Mixture scorers: how sharply weight falls with distance (none: the scorer's default, "
-        f"{config.NEIGHBOURS_TEMPERATURE:g} for neighbours, {config.MIXTURE_TEMPERATURE:g} for mixture and blend).",
+        f"{config.NEIGHBOURS_TEMPERATURE:g} for neighbours, {config.MIXTURE_TEMPERATURE:g} for mixture, "
+        f"{config.CLICK_SCORING['temperature']:g} for blend, the click scoring).",
     ),
 ]
 
