@@ -520,6 +520,8 @@ def test_cli_evaluate_reads_the_sessions_parquet_as_training_data(tmp_path):
         assert "scored vsknn on 400 pairs" in result.stderr
         figures.append(_metrics(out))
     assert figures[0] == figures[1]
+    refused = _cli(["evaluate", "--train", parquet, "--leave-last-out", "--user-ids", "--no-track"], tmp_path)
+    assert refused.returncode == 2 and "a sessions Parquet has no user ids" in refused.stderr
 
 
 def _histories(path: Path, n_users: int = 300, seed: int = 3) -> list[list[str]]:
