@@ -559,6 +559,8 @@ def test_cli_leave_last_out_on_user_histories(tmp_path):
     validated = sum(len(h) > 2 for h in histories)  # a history left last out twice still has a prefix
     held = f"the last item of each training history of two or more items ({validated:,}), {validated:,} pairs"
     assert held in " ".join(tuned.stderr.split())  # the console wraps long lines
+    fraction = _cli(["tune", *common, "--models", "pop", "--validation-fraction", "0.2"], tmp_path)
+    assert fraction.returncode == 2 and "--leave-last-out validates on each history's last" in fraction.stderr
 
 
 @pytest.mark.parametrize(

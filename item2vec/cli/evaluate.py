@@ -310,8 +310,12 @@ def tune(
         typer.Option(help="Fits per baseline, if not --trials (more is conservative: stronger baselines)."),
     ] = None,
     validation_fraction: Annotated[
-        float, typer.Option(help="Last share of the training sessions held out for validation.")
-    ] = config.VALIDATION_FRACTION,
+        float | None,
+        typer.Option(
+            help="Last share of the training sessions held out for validation (default "
+            f"{config.VALIDATION_FRACTION:g}; not with --leave-last-out: it validates on each history's last item)."
+        ),
+    ] = None,
     validation_pairs: Annotated[
         int,
         typer.Option(
@@ -357,6 +361,11 @@ def tune(
         check_output(json_out, "--json")
         if protocol.test is None and protocol.events is None and not protocol.leave_last_out:
             fail("--json needs a test split (--test, --events or --leave-last-out)")
+    if protocol.leave_last_out and validation_fraction is not None:
+        fail(
+            "--validation-fraction splits off the last sessions; "
+            "--leave-last-out validates on each history's last training item"
+        )
     ks = parse_ks(k)
     names = [m.strip() for m in models.split(",") if m.strip()]
     counts = trial_counts(names, trials, baseline_trials)
@@ -372,7 +381,7 @@ def tune(
         counts,
         ks,
         select,
-        validation_fraction,
+        config.VALIDATION_FRACTION if validation_fraction is None else validation_fraction,
         validation_pairs,
         seed,
         hooks,
