@@ -784,11 +784,11 @@ def _read_model_files(path: Path, mmap: bool):
     n_cold = meta.get("n_cold", 0)
     if isinstance(n_cold, bool) or not isinstance(n_cold, int) or not 0 <= n_cold <= n_items:
         raise fault("config.json", f"'n_cold' must be an integer in [0, n_items], found {n_cold!r:.60}")
-    for name, low, closed in (("blend_weight", 0, True), ("recency_decay", 0, False)):
+    for name, zero_allowed in (("blend_weight", True), ("recency_decay", False)):
         value = meta.get(name)
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if value is not None and not (number and (low <= value if closed else low < value) and value <= 1):
-            interval = f"[{low}, 1]" if closed else f"({low}, 1]"
+        if value is not None and not (number and (0 <= value if zero_allowed else 0 < value) and value <= 1):
+            interval = "[0, 1]" if zero_allowed else "(0, 1]"
             raise fault("config.json", f"{name!r} must be null or a number in {interval}, found {value!r:.60}")
     attributes = ((), np.zeros((0, vectors.shape[1]), dtype=np.float32), np.zeros((0, vectors.shape[1]), np.float32))
     if (path / "attribute_keys.json").exists():

@@ -114,7 +114,7 @@ class Protocol:
             from item2vec.evaluation import leave_last_out
 
             corpus, task = leave_last_out(corpus)
-            return corpus, dataclasses.replace(task, name=f"{self.train.name} leave-last-out")
+            return corpus, dataclasses.replace(task, name=self.test_name)
         return corpus, read_prefix_label_file(self.test, corpus.vocab) if self.test is not None else None
 
     @property
