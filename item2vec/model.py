@@ -18,6 +18,7 @@ from item2vec import config, refresh
 from item2vec.data.attributes import attribute_layout, input_to_output, mean_rows, read_item_attributes
 from item2vec.data.corpus import Corpus, Vocab
 from item2vec.data.files import atomic_dir, atomic_path, read_json_file, unreadable
+from item2vec.data.session_pool import SessionPool, session_pool
 from item2vec.data.successors import Successors, observed_successors
 from item2vec.engine.training import (
     EpochReport,
@@ -99,9 +100,11 @@ class Item2Vec:
     ``repeat_share_`` (``Corpus.repeat_share`` of the training data; the ``mixture``
     scorer's share of repeats), ``successors_`` (on click data: what followed each item in the
     training sessions, ``data.successors.Successors``, the ``blend`` scorer's evidence; None for
-    text), ``blend_weight_`` and ``recency_decay_`` (the ``blend`` share of those successors and
-    the decay over a session's items, chosen on the training sessions, ``evaluation.calibration``;
-    None for text), ``n_cold_`` (cold items, the last rows)
+    text), ``sessions_`` (on click data: the last ``config.SESSION_POOL`` training sessions as sets
+    of items, ``data.session_pool.SessionPool``, where ``blend`` finds a session's neighbours),
+    ``blend_weight_``, ``recency_decay_`` and ``session_weight_`` (the ``blend`` share of those
+    successors, the decay over a session's items and the share of its neighbour sessions, chosen on
+    the training sessions, ``evaluation.calibration``; None for text), ``n_cold_`` (cold items, the last rows)
     and ``attribute_keys_``, ``attribute_vectors_``, ``attribute_output_vectors_`` (empty without attributes).
     """
 
@@ -331,6 +334,7 @@ class Item2Vec:
         syn1 = outputs[0] if len(outputs) == 1 else np.hstack(outputs)
         # kept only for click data: a text model serves ``mean`` (early stopping used them above)
         self.successors_ = successors if corpus.kind == "sessions" else None
+        self.sessions_ = session_pool(corpus, remap)
         self._set_vectors(vocab, syn0, syn1, layout)
         if old is not None:
             self._sort_by_count()
@@ -338,13 +342,14 @@ class Item2Vec:
         self.validation_log_ = monitor.log if monitor is not None else []
         self.repeat_share_ = repeat_share
         self._forget_cache()
-        self.blend_weight_ = self.recency_decay_ = None
+        self.blend_weight_ = self.recency_decay_ = self.session_weight_ = None
         if self.successors_ is not None:  # evaluation code, but a model trained on clicks scores with it
             from item2vec.evaluation.calibration import choose_click_scoring
 
             chosen = choose_click_scoring(self, corpus)
             if chosen is not None:
                 self.blend_weight_, self.recency_decay_ = chosen["blend_weight"], chosen["decay"]
+                self.session_weight_ = chosen["session_weight"]
         return self
 
     def _probe(self, vocab: Vocab, trainings: list, layout, statistics: tuple, preset: str, params: dict) -> Item2Vec:
@@ -354,7 +359,8 @@ class Item2Vec:
         syn0 = np.hstack([syn0 for _, syn0, _, _ in trainings])
         syn1 = np.hstack([syn1 for _, _, syn1, _ in trainings])
         probe.repeat_share_, probe.successors_ = statistics
-        probe.blend_weight_ = probe.recency_decay_ = None  # not chosen yet: the configured ones
+        probe.sessions_ = None  # early stopping scores the item-level click scoring: the embedding's part
+        probe.blend_weight_ = probe.recency_decay_ = probe.session_weight_ = None  # not chosen yet: the configured ones
         probe._set_vectors(vocab, syn0, syn1, layout)
         probe.preset_, probe.params_ = preset, params
         probe._forget_cache()
@@ -393,6 +399,8 @@ class Item2Vec:
         self.vectors_, self.output_vectors_ = self.vectors_[order], self.output_vectors_[order]
         if self.successors_ is not None:
             self.successors_ = self.successors_.reordered(order)
+        if self.sessions_ is not None:
+            self.sessions_ = self.sessions_.reordered(order)
         self.n_cold_ = int(np.count_nonzero(self.vocab_.counts == 0))
 
     def is_cold(self, key) -> bool:
@@ -484,9 +492,10 @@ class Item2Vec:
     def save(self, path) -> None:
         """Write the model directory atomically: ``config.json``, ``keys.json``, ``counts.npy``,
         ``vectors.npy``, ``output_vectors.npy`` (cold items last, ``n_cold`` in ``config.json``),
-        on click data ``successor_offsets.npy``, ``successor_items.npy``, ``successor_weights.npy``
-        and, trained with attributes, ``attribute_keys.json``, ``attribute_vectors.npy`` and
-        ``attribute_output_vectors.npy``. An existing directory is replaced whole."""
+        on click data ``successor_offsets.npy``, ``successor_items.npy``, ``successor_weights.npy``,
+        ``session_offsets.npy`` and ``session_items.npy`` and, trained with attributes,
+        ``attribute_keys.json``, ``attribute_vectors.npy`` and ``attribute_output_vectors.npy``. An
+        existing directory is replaced whole."""
         self._require_fitted()
         meta = {
             "format_version": config.MODEL_FORMAT_VERSION,
@@ -496,6 +505,7 @@ class Item2Vec:
             "repeat_share": self.repeat_share_,
             "blend_weight": self.blend_weight_,
             "recency_decay": self.recency_decay_,
+            "session_weight": self.session_weight_,
             "training_log": self.training_log_,
             "validation_log": self.validation_log_,
             "n_cold": self.n_cold_,
@@ -513,6 +523,9 @@ class Item2Vec:
             if self.successors_ is not None:
                 for name, array in zip(_SUCCESSOR_ARRAYS, dataclasses.astuple(self.successors_), strict=True):
                     np.save(tmp / name, np.ascontiguousarray(array))
+            if self.sessions_ is not None:
+                for name, array in zip(_SESSION_ARRAYS, dataclasses.astuple(self.sessions_), strict=True):
+                    np.save(tmp / name, np.ascontiguousarray(array))
 
     @classmethod
     def load(cls, path, mmap: bool = True) -> Item2Vec:
@@ -522,7 +535,7 @@ class Item2Vec:
         path = Path(path)
         if not path.is_dir():
             raise FileNotFoundError(f"model directory not found: {path}")
-        meta, keys, counts, vectors, output, attributes, successors = _read_model_files(path, mmap)
+        meta, keys, counts, vectors, output, attributes, successors, sessions = _read_model_files(path, mmap)
         params = {k: v for k, v in meta["params"].items() if k in _HYPERPARAMETERS}
         model = cls(**params, preset=meta.get("preset", "text"))  # saved before presets: text defaults
         model.preset_, model.params_ = model.resolve()
@@ -534,8 +547,10 @@ class Item2Vec:
         model.repeat_share_ = meta.get("repeat_share")  # absent before it was measured: None
         model.blend_weight_ = meta.get("blend_weight")  # None: text, or saved before it was chosen
         model.recency_decay_ = meta.get("recency_decay")
+        model.session_weight_ = meta.get("session_weight")
         model.n_cold_ = meta.get("n_cold", 0)
         model.successors_ = successors  # None: trained on text, or saved before they were kept
+        model.sessions_ = sessions  # None: the same, or saved before the session pool was kept
         model.attribute_keys_, model.attribute_vectors_, model.attribute_output_vectors_ = attributes
         model._forget_cache()
         return model
@@ -722,7 +737,7 @@ def first_nonfinite_row(array: np.ndarray, rows: int = 65_536) -> int | None:
 
 def _read_model_files(path: Path, mmap: bool):
     """``(meta, keys, counts, vectors, output_vectors, (attribute_keys, attribute_vectors,
-    attribute_output_vectors))`` of a model directory, each file checked against what ``save``
+    attribute_output_vectors), successors, sessions)`` of a model directory, each file checked against what ``save``
     writes; a ``ValueError`` names the file and the fault."""
 
     def fault(name: str, message: str) -> ValueError:
@@ -784,7 +799,7 @@ def _read_model_files(path: Path, mmap: bool):
     n_cold = meta.get("n_cold", 0)
     if isinstance(n_cold, bool) or not isinstance(n_cold, int) or not 0 <= n_cold <= n_items:
         raise fault("config.json", f"'n_cold' must be an integer in [0, n_items], found {n_cold!r:.60}")
-    for name, zero_allowed in (("blend_weight", True), ("recency_decay", False)):
+    for name, zero_allowed in (("blend_weight", True), ("recency_decay", False), ("session_weight", True)):
         value = meta.get(name)
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if value is not None and not (number and (0 <= value if zero_allowed else 0 < value) and value <= 1):
@@ -811,8 +826,17 @@ def _read_model_files(path: Path, mmap: bool):
         if not np.isfinite(weights).all() or (weights < 0).any():
             raise fault(_SUCCESSOR_ARRAYS[2], "weights must be finite and >= 0")
         successors = Successors(offsets, items, weights)
-    return meta, keys, counts, vectors, output, attributes, successors
+    sessions = None
+    if (path / _SESSION_ARRAYS[0]).exists():
+        offsets, items = (read_array(name, 1, "i", mode, -1) for name in _SESSION_ARRAYS)
+        if not len(offsets) or offsets[0] != 0 or (np.diff(offsets) <= 0).any() or offsets[-1] != len(items):
+            raise fault(_SESSION_ARRAYS[0], f"expected ascending offsets from 0 to {len(items):,}, no session empty")
+        if len(items) and (items.min() < 0 or items.max() >= n_items):
+            raise fault(_SESSION_ARRAYS[1], f"an item row outside [0, {n_items:,})")
+        sessions = SessionPool(offsets, items)
+    return meta, keys, counts, vectors, output, attributes, successors, sessions
 
 
 _ATTRIBUTE_ARRAYS = ("attribute_vectors.npy", "attribute_output_vectors.npy")
 _SUCCESSOR_ARRAYS = ("successor_offsets.npy", "successor_items.npy", "successor_weights.npy")
+_SESSION_ARRAYS = ("session_offsets.npy", "session_items.npy")

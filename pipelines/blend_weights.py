@@ -56,6 +56,7 @@ def main() -> None:
     fit_seconds = round(time.perf_counter() - started, 1)
     chosen = item2vec.model_
     own = {"blend_weight": chosen.blend_weight_, "decay": chosen.recency_decay_}
+    own["session_weight"] = chosen.session_weight_
     record("item2vec", {}, item2vec, fit_seconds=fit_seconds, chosen_in_fit=own, **settings)
     scoring = dict(config.CLICK_SCORING)
     record("item2vec", {**scoring, "scorer": "mixture"}, item2vec, **settings)

@@ -656,3 +656,36 @@ def item_idf(sessions, n_items):
         for item in session:
             clicks[item] += 1
     return [math.log(len(sessions) / c) if c else 0.0 for c in clicks]
+
+
+def session_pool(sessions, limit):
+    """The last ``limit`` sessions (lists of rows, -1 dropped) as sorted lists of distinct rows,
+    the ones left empty left out."""
+    pooled = [sorted({row for row in session if row >= 0}) for session in sessions[-limit:]]
+    return [session for session in pooled if session]
+
+
+def session_neighbour_votes(query_rows, pool, unit, neighbours, sharpness, query_decay, n_last):
+    """{row: share}: each pooled session (distinct rows) is the normalised sum of its rows' unit
+    vectors, the query the normalised sum of its last ``n_last`` rows' (the last weighing 1, the
+    one before ``query_decay``..., repeats adding up); the ``neighbours`` pooled sessions of
+    highest cosine (ties: the earlier) vote ``max(cos, 0) ** sharpness`` for each of their rows,
+    normalised to sum 1 ({} without a positive vote)."""
+
+    def normalised(vector):
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm > 1e-12 else vector
+
+    unit = np.asarray(unit, np.float64)
+    query = np.zeros(unit.shape[1])
+    for age, row in enumerate(reversed(query_rows[-n_last:])):
+        query += query_decay**age * unit[row]
+    query = normalised(query)
+    cosines = [float(query @ normalised(unit[session].sum(axis=0))) for session in pool]
+    nearest = sorted(range(len(pool)), key=lambda s: (-cosines[s], s))[:neighbours]
+    votes = {}
+    for s in nearest:
+        for row in pool[s]:
+            votes[row] = votes.get(row, 0.0) + max(cosines[s], 0.0) ** sharpness
+    total = sum(votes.values())
+    return {row: vote / total for row, vote in votes.items() if vote > 0} if total > 0 else {}

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from item2vec.cli import main
+from item2vec.data.corpus import Corpus
 from item2vec.model import Item2Vec
 
 SMALL = ["--min-count", "1", "--epochs", "2", "--vector-size", "8", "--sample", "0", "--workers", "1", "--no-progress"]
@@ -198,10 +199,11 @@ def _nan_row(vectors):
         (lambda model: (model / "counts.npy").unlink(), "counts.npy: missing"),
         (_edit_json("config.json", lambda meta: {**meta, "blend_weight": 7}), "'blend_weight' must be null"),
         (_edit_json("config.json", lambda meta: {**meta, "recency_decay": 0}), "'recency_decay' must be null or a"),
+        (_edit_json("config.json", lambda meta: {**meta, "session_weight": -1}), "'session_weight' must be null"),
     ],
     ids=[
         *("nan", "duplicate-key", "params-list", "no-n-items", "int-vectors", "float64", "int-keys", "no-counts"),
-        *("blend-weight", "recency-decay"),
+        *("blend-weight", "recency-decay", "session-weight"),
     ],
 )
 def test_damaged_model_directories_are_refused(capsys, data, out, tmp_path_factory, change, fragment):
@@ -284,6 +286,34 @@ def test_next_write_removes_temporaries_of_killed_runs(capsys, data, tmp_path):
     assert pl.read_parquet(target).height == 3 and Item2Vec.load(tmp_path / "model").vectors.shape[1] == 8
 
 
+def _set_array(name, transform):
+    def change(model):
+        np.save(model / name, transform(np.load(model / name)))
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change, fragment",
+    [
+        (_set_array("session_offsets.npy", lambda o: o[::-1].copy()), "session_offsets.npy: expected ascending"),
+        (_set_array("session_offsets.npy", lambda o: np.append(o, o[-1])), "no session empty"),
+        (_set_array("session_items.npy", lambda items: items + 10_000), "session_items.npy: an item row outside"),
+        (_set_array("session_items.npy", lambda items: items.astype(np.float32)), "expected a 1-D integer array"),
+        (lambda model: (model / "session_items.npy").unlink(), "session_items.npy: missing"),
+    ],
+    ids=["descending", "empty-session", "unknown-row", "float-items", "no-items"],
+)
+def test_a_damaged_session_pool_is_refused(capsys, data, out, tmp_path_factory, change, fragment):
+    """The pool ``blend`` searches for neighbour sessions is checked on load like every file."""
+    folder = tmp_path_factory.mktemp("pool")
+    sessions = pl.read_csv(data / "events.csv").group_by("user_id", maintain_order=True).agg("item_id")
+    corpus = Corpus.from_sentences([[str(i) for i in s] for s in sessions["item_id"].to_list()]).as_sessions()
+    Item2Vec(vector_size=8, min_count=1, epochs=2, sample=0, workers=1).fit(corpus).save(folder / "model")
+    target = _damaged(folder, folder, "damaged", change)
+    assert str(target) in refused(capsys, out, fragment, "similar", target, "i1")
+
+
 # ---- 8: options and outputs checked before any work ------------------------------------------------
 
 
@@ -299,6 +329,8 @@ def test_outputs_and_options_fail_before_work(capsys, data, out):
     recommend = ["recommend", data / "model", "--sessions", log, "--out", out / "r.parquet"]
     refused(capsys, out, "blend_weight must lie in [0, 1]", *recommend, "--blend-weight", "2")
     refused(capsys, out, "blend scorer only, not 'mean'", *recommend, "--scorer", "mean", "--blend-weight", "0.5")
+    refused(capsys, out, "session_weight must lie in [0, 1]", *recommend, "--session-weight", "1.5")
+    refused(capsys, out, "session_weight applies to the blend scorer only", *recommend, "--session-weight", "0.5")
     code, _, err = cli(capsys, "evaluate", "--events", log, "--test-days", "1", "--blend-weight", "-1", "--no-track")
     assert code == 2 and "blend_weight must lie in [0, 1]" in err and "kept" not in err
     for args in (

@@ -73,8 +73,9 @@ def demo(
         f"item2vec ({model.preset_} preset): {len(model):,} items x {model.vector_size_}, "
         f"{model.params_['epochs']} epochs "
         f"({last['words_per_second']:,.0f} words/s, final loss {last['mean_loss']:.3f})"
-        + (f"; {chosen}" if chosen else "")
     )
+    if chosen:
+        console.print(f"click scoring: {chosen}")
     show_neighbours(model, data)
     purity = group_purity(model, data.item_group, k=10)
     console.print(

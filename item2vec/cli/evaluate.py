@@ -23,6 +23,7 @@ from item2vec.cli.options import (
     DecayOption,
     NLastOption,
     ScorerOption,
+    SessionWeightOption,
     TemperatureOption,
     early_stop_options,
     hyperparameter_options,
@@ -216,6 +217,7 @@ def evaluate(
     decay: DecayOption = None,
     temperature: TemperatureOption = None,
     blend_weight: BlendWeightOption = None,
+    session_weight: SessionWeightOption = None,
     exclude_seen: Annotated[
         bool, typer.Option("--exclude-seen/--keep-seen", help="Never recommend the prefix's own items (all models).")
     ] = config.EVALUATION_EXCLUDE_SEEN,
@@ -246,7 +248,7 @@ def evaluate(
     ks = parse_ks(k)
     names = parse_baselines(baselines)
     scoring_flags = {"scorer": scorer, "n_last": n_last, "decay": decay, "temperature": temperature}
-    scoring_flags["blend_weight"] = blend_weight
+    scoring_flags.update(blend_weight=blend_weight, session_weight=session_weight)
     if config is not None:
         chosen = [f"--{name.replace('_', '-')}" for name, value in scoring_flags.items() if value is not None]
         if chosen:

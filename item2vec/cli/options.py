@@ -39,6 +39,15 @@ BlendWeightOption = Annotated[
         f"weight the model chose in training; {config.BLEND_WEIGHT:g} for models that did not choose).",
     ),
 ]
+SessionWeightOption = Annotated[
+    float | None,
+    typer.Option(
+        "--session-weight",
+        help="blend: the share of each session's next items on the items of its nearest training sessions, "
+        f"0-1 (none: the share the model chose in training; {config.SESSION_WEIGHT:g} for models that did not "
+        "choose, 0 for models without the sessions).",
+    ),
+]
 TemperatureOption = Annotated[
     float | None,
     typer.Option(

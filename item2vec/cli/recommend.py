@@ -13,7 +13,7 @@ from rich.table import Table
 
 from item2vec import config
 from item2vec.cli.app import app, fail
-from item2vec.cli.options import BlendWeightOption, DecayOption, NLastOption, TemperatureOption
+from item2vec.cli.options import BlendWeightOption, DecayOption, NLastOption, SessionWeightOption, TemperatureOption
 from item2vec.cli.session_options import EventSpec, session_options
 from item2vec.data.files import check_output
 from item2vec.scoring import SCORERS, BatchStats, Recommender, ScoringOptions
@@ -31,12 +31,15 @@ def _load(path: Path):
 
 
 def _describe(options: ScoringOptions, model) -> str:
-    """``blend, n_last 100, decay 0.8, temperature 8, blend_weight 0.2, k 20, exclude_seen``."""
-    from item2vec.scoring.scorers import blend_weight, get_scorer
+    """``blend, n_last 100, decay 0.8, temperature 8, blend_weight 0.2, session_weight 0.5, k 20,
+    exclude_seen``."""
+    from item2vec.scoring.scorers import blend_weight, get_scorer, session_weight
 
-    weight = blend_weight(model, options) if get_scorer(options.scorer).takes_blend_weight else None
+    blend = get_scorer(options.scorer).takes_blend_weight
     fields = {"n_last": options.n_last, "decay": options.decay, "temperature": options.temperature}
-    fields.update(blend_weight=weight, k=options.k)
+    if blend:
+        fields.update(blend_weight=blend_weight(model, options), session_weight=session_weight(model, options))
+    fields.update(k=options.k)
     shown = [f"{name} {value:g}" for name, value in fields.items() if value is not None]
     return ", ".join([options.scorer, *shown, "exclude_seen" if options.exclude_seen else "keep_seen"])
 
@@ -80,6 +83,7 @@ def recommend(
     decay: DecayOption = None,
     temperature: TemperatureOption = None,
     blend_weight: BlendWeightOption = None,
+    session_weight: SessionWeightOption = None,
     keep_seen: Annotated[
         bool, typer.Option("--keep-seen", help="Allow items already in the session.")
     ] = not config.SERVING_EXCLUDE_SEEN,
@@ -116,7 +120,7 @@ def recommend(
         fail(f"unknown --engine {engine!r}; choose one of {', '.join(ENGINES)}")
     check_output(out, "--out", directory=engine == "spark")
     given = {"k": k, "scorer": scorer, "n_last": n_last, "decay": decay, "temperature": temperature}
-    given.update(blend_weight=blend_weight, exclude_seen=not keep_seen)
+    given.update(blend_weight=blend_weight, session_weight=session_weight, exclude_seen=not keep_seen)
     ScoringOptions.for_sessions(**given)  # fail before reading the model
     loaded = _load(model)
     options = ScoringOptions.for_model(loaded, **given)

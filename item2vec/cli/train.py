@@ -163,8 +163,9 @@ def train(
         console.print(describe(model.validation_log_, int(model.params_["epochs"])))
     if model.blend_weight_ is not None:
         console.print(
-            f"click scoring: blend weight {model.blend_weight_:g} (the share of observed successors) and decay "
-            f"{model.recency_decay_:g}, chosen on the last {config.BLEND_CALIBRATION_FRACTION:.0%} of the training "
+            f"click scoring: blend weight {model.blend_weight_:g} (the share of observed successors), decay "
+            f"{model.recency_decay_:g} and session weight {model.session_weight_:g} (the share of the nearest "
+            f"training sessions' items), chosen on the last {config.BLEND_CALIBRATION_FRACTION:.0%} of the training "
             "sessions"
         )
     last = model.training_log_[-1]

@@ -95,7 +95,7 @@ class Recommender:
         self.allowed: np.ndarray | None = None
         self.ignored_filter_keys = 0
         check_k(self.options, len(model))
-        get_scorer(self.options.scorer).check_model(model)
+        get_scorer(self.options.scorer).check_model(model, self.options)
         self._keys = pl.Series("item", model.index_to_key, dtype=pl.String)
         if allow is not None:
             rows = self._rows(allow)

@@ -18,6 +18,10 @@ import numpy as np
 from item2vec import config
 from item2vec.scoring.scorers import get_scorer
 
+#: The ``blend`` scorer's shares: of each item's distribution on its successors, of each session's
+#: on its neighbour sessions (None: the model's choice).
+_BLEND_SHARES = ("blend_weight", "session_weight")
+
 
 def _positive_int(value) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
@@ -29,8 +33,9 @@ class ScoringOptions:
     ``n_last`` known items, the one ``a`` steps before the end weighted ``decay**a``;
     ``temperature`` (mixture scorers only; None = the scorer's default) sets how sharply weight
     falls with distance; ``blend_weight`` (``blend`` only; None = the weight the model chose in
-    ``fit``) is the share of each item's next-item distribution on its observed successors;
-    ``exclude_seen`` drops the session's own items."""
+    ``fit``) is the share of each item's next-item distribution on its observed successors,
+    ``session_weight`` (``blend`` only; None = the model's choice) the share of each session's on
+    the items of its nearest training sessions; ``exclude_seen`` drops the session's own items."""
 
     k: int = config.K
     scorer: str = config.SCORER
@@ -39,6 +44,7 @@ class ScoringOptions:
     temperature: float | None = None
     exclude_seen: bool = config.SERVING_EXCLUDE_SEEN
     blend_weight: float | None = None
+    session_weight: float | None = None
 
     def __post_init__(self):
         scorer = get_scorer(self.scorer)  # raises on an unknown name
@@ -55,13 +61,17 @@ class ScoringOptions:
             and math.isfinite(self.temperature)
         ):
             raise ValueError(f"temperature must be > 0 (and finite), got {self.temperature!r}")
-        if self.blend_weight is not None:
+        for name in _BLEND_SHARES:
+            share = getattr(self, name)
+            if share is None:
+                continue
             if not scorer.takes_blend_weight:
-                raise ValueError(f"blend_weight applies to the blend scorer only, not {self.scorer!r}")
-            if isinstance(self.blend_weight, bool) or not isinstance(self.blend_weight, (int, float)):
-                raise ValueError(f"blend_weight must be a number in [0, 1], got {self.blend_weight!r}")
-            if not 0 <= self.blend_weight <= 1:
-                raise ValueError(f"blend_weight must lie in [0, 1], got {self.blend_weight!r}")
+                raise ValueError(f"{name} applies to the blend scorer only, not {self.scorer!r}")
+            if isinstance(share, bool) or not isinstance(share, (int, float)):
+                raise ValueError(f"{name} must be a number in [0, 1], got {share!r}")
+            if not 0 <= share <= 1:
+                raise ValueError(f"{name} must lie in [0, 1], got {share!r}")
+            object.__setattr__(self, name, float(share))
         if not isinstance(self.exclude_seen, (bool, np.bool_)):
             raise ValueError(f"exclude_seen must be true or false, got {self.exclude_seen!r}")
         object.__setattr__(self, "k", int(self.k))
@@ -72,15 +82,13 @@ class ScoringOptions:
             object.__setattr__(self, "temperature", scorer.default_temperature())
         else:
             object.__setattr__(self, "temperature", float(self.temperature))
-        if self.blend_weight is not None:
-            object.__setattr__(self, "blend_weight", float(self.blend_weight))
 
     def replace(self, **changes) -> ScoringOptions:
-        """A copy with ``changes`` (validated again); ``temperature`` and ``blend_weight`` return
+        """A copy with ``changes`` (validated again); ``temperature`` and the blend shares return
         to their defaults when only the scorer changes."""
         if "scorer" in changes:
-            changes.setdefault("temperature", None)
-            changes.setdefault("blend_weight", None)
+            for name in ("temperature", *_BLEND_SHARES):
+                changes.setdefault(name, None)
         return dataclasses.replace(self, **changes)
 
     def as_dict(self) -> dict:
@@ -114,8 +122,9 @@ class ScoringOptions:
         given = {name: value for name, value in given.items() if value is not None}
         named = "scorer" in given
         scorer = given.setdefault("scorer", scorer)
-        if "blend_weight" in given and not get_scorer(scorer).takes_blend_weight:
-            raise ValueError(f"blend_weight applies to the blend scorer only, not {scorer!r}" + ("" if named else why))
+        for name in _BLEND_SHARES:
+            if name in given and not get_scorer(scorer).takes_blend_weight:
+                raise ValueError(f"{name} applies to the blend scorer only, not {scorer!r}" + ("" if named else why))
         if scorer != config.CLICK_SCORING["scorer"]:
             return cls.from_dict(given)
         chosen = {name: value for name, value in chosen.items() if value is not None}

@@ -18,7 +18,10 @@
 - ``blend``: the ``mixture``, each item's next-item distribution interpolated with the successors
   observed after it in the training sessions (``Item2Vec.successors_``), their share
   ``blend_weight`` (default: the model's own choice, ``Item2Vec.blend_weight_``): counted evidence
-  where an item has history, the embedding's generalisation everywhere else.
+  where an item has history, the embedding's generalisation everywhere else. Share
+  ``session_weight`` of every session's distribution (default: the model's choice,
+  ``Item2Vec.session_weight_``) goes to the items of its nearest training sessions in embedding
+  space (``session_neighbours``): what sessions with the same combination of items went on to.
 
 For the mixtures the score is the mixture's log; items no neighbour list reaches rank after,
 by popularity, with score ``-inf``.
@@ -29,6 +32,7 @@ A new scorer is one subclass of ``QueryScorer`` (one query vector per session) o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -36,7 +40,12 @@ import numpy as np
 from item2vec import config
 from item2vec.engine.topk import top_k_inner, top_k_sparse
 from item2vec.scoring.encode import EncodedSessions, offsets_from_lengths
+from item2vec.scoring.session_neighbours import SessionNeighbours
 from item2vec.scoring.weighting import recency_matrix
+
+#: ``(share, distributions)``: session-level next-item distributions, ``distributions(start, stop)``
+#: for sessions ``start:stop`` (a sparse matrix over the vocabulary), mixed in at ``share``.
+Evidence = tuple[float, Callable[[int, int], object]]
 
 SCORERS: dict[str, type[Scorer]] = {}
 
@@ -66,8 +75,9 @@ class Scorer:
     def default_temperature(cls) -> float | None:
         return getattr(config, cls.temperature_setting) if cls.temperature_setting else None
 
-    def check_model(self, model) -> None:
-        """Raise if ``model`` lacks what this scorer reads (before any session is scored)."""
+    def check_model(self, model, options) -> None:
+        """Raise if ``model`` lacks what this scorer reads under ``options`` (before any session
+        is scored)."""
 
     def top_k(
         self,
@@ -160,11 +170,16 @@ class GraphScorer(Scorer):
         (``ScoringOptions``: the temperature, the blend weight)."""
         raise NotImplementedError
 
+    def evidence(self, model, encoded, options, workers) -> Evidence | None:
+        """Session-level evidence mixed into every session's distribution (none by default)."""
+        return None
+
     def top_k(self, model, encoded, options, allowed, workers, top_items, top_scores):
         recency = recency_matrix(encoded.items, encoded.offsets, len(model), options.decay, options.n_last)
         items = np.unique(recency.indices)
         graph = NeighbourGraph(items, *self.neighbour_lists(model, items, options, workers), len(model))
-        graph.top_k(recency, encoded, options.exclude_seen, allowed, top_items, top_scores)
+        evidence = self.evidence(model, encoded, options, workers)
+        graph.top_k(recency, encoded, options.exclude_seen, allowed, top_items, top_scores, evidence)
 
 
 @register
@@ -202,6 +217,18 @@ class Mixture(GraphScorer):
         return np.hstack([ids, own_ids]), np.hstack([successors, np.full(own_ids.shape, repeat)])
 
 
+def session_weight(model, options) -> float:
+    """The ``blend`` share of the session neighbours used: the options', else the one the model
+    chose in ``fit`` (``Item2Vec.session_weight_``), else ``config.SESSION_WEIGHT``; 0 for a
+    model without a session pool (text, or saved before it was kept)."""
+    if options.session_weight is not None:
+        return options.session_weight
+    if getattr(model, "sessions_", None) is None:
+        return 0.0
+    chosen = getattr(model, "session_weight_", None)
+    return config.SESSION_WEIGHT if chosen is None else chosen
+
+
 def blend_weight(model, options) -> float:
     """The ``blend`` share used: the options', else the one the model chose in ``fit`` from its
     training sessions (``Item2Vec.blend_weight_``), else ``config.BLEND_WEIGHT``."""
@@ -216,19 +243,34 @@ class Blend(Mixture):
     name = "blend"
     takes_blend_weight = True
 
-    def check_model(self, model) -> None:
+    def check_model(self, model, options) -> None:
         if getattr(model, "successors_", None) is None:
             raise ValueError(
                 "the 'blend' scorer needs the successors observed in the training sessions, which this model "
                 "does not hold (trained on text, or saved by an older item2vec); refit on sessions or use "
                 "--scorer mixture"
             )
+        if options.session_weight and getattr(model, "sessions_", None) is None:
+            raise ValueError(
+                "session_weight needs the training sessions, which this model does not hold (saved by an "
+                "older item2vec); refit on sessions or leave session_weight unset"
+            )
+
+    def evidence(self, model, encoded, options, workers):
+        """The items of each session's nearest training sessions (``SessionNeighbours``) at share
+        ``session_weight``; none at share 0."""
+        self.check_model(model, options)
+        share = session_weight(model, options)
+        if share == 0:
+            return None
+        sessions = SessionNeighbours(model, workers)
+        return share, lambda start, stop: sessions.distributions(encoded.slice(start, stop), options.n_last)
 
     def neighbour_lists(self, model, items, options, workers):
         """The ``mixture``'s next-item distribution of each item, ``1 - w`` of it, and ``w``
         (``blend_weight``) on the successors observed after the item in the training sessions
         (``model.successors_``, normalised); an item never followed keeps the mixture's."""
-        self.check_model(model)
+        self.check_model(model, options)
         ids, weights = super().neighbour_lists(model, items, options, workers)
         return self.with_successors(model, items, ids, weights, blend_weight(model, options))
 
@@ -267,14 +309,19 @@ class NeighbourGraph:
         self.matrix = csr_matrix((weights[found].astype(np.float32), ids[found], indptr), shape=(len(items), n_items))
         self.matrix.sum_duplicates()  # an item in two of a row's lists (``blend``) weighs their sum
 
-    def scores(self, weights):
-        """``log(weights @ neighbour weights)``: sessions x vocabulary, sparse (CSR, sorted)."""
+    def scores(self, weights, evidence: tuple[float, object] | None = None):
+        """``log(weights @ neighbour weights)``: sessions x vocabulary, sparse (CSR, sorted);
+        ``evidence``: ``(share, distributions)``, mixed in as ``(1 - share) * mixture + share *
+        distributions`` (a sparse matrix of the same shape, rows summing to 1 or empty)."""
         from scipy.sparse import csr_matrix
 
         weights = weights.tocoo()
         used = np.searchsorted(self.items, weights.col)
         compact = csr_matrix((weights.data, (weights.row, used)), shape=(weights.shape[0], len(self.items)))
         mixture = (compact @ self.matrix).tocsr()
+        if evidence is not None:
+            share, distributions = evidence
+            mixture = (mixture * (1.0 - share) + distributions * share).tocsr()
         mixture.eliminate_zeros()  # underflowed weights: unreached, like items no list holds
         mixture.sort_indices()
         mixture.data = np.log(mixture.data, dtype=np.float32)
@@ -288,14 +335,17 @@ class NeighbourGraph:
         allowed: np.ndarray | None,
         top_items: np.ndarray,
         top_scores: np.ndarray,
+        evidence: Evidence | None = None,
     ) -> None:
         """Fill ``top_items``/``top_scores`` for ``encoded``, its items weighted by ``recency``
-        (``weighting.recency_matrix``), in sparse batches."""
+        (``weighting.recency_matrix``), in sparse batches; ``evidence``: ``(share,
+        distributions(start, stop))``, session-level distributions mixed in (``scores``)."""
         for start in range(0, len(encoded), config.NEIGHBOUR_BATCH_SIZE):
             stop = min(start + config.NEIGHBOUR_BATCH_SIZE, len(encoded))
             chunk = encoded.slice(start, stop)
+            mixed = None if evidence is None else (evidence[0], evidence[1](start, stop))
             top_k_sparse(
-                self.scores(recency[start:stop]),
+                self.scores(recency[start:stop], mixed),
                 top_items[start:stop],
                 top_scores[start:stop],
                 exclude=(chunk.items, chunk.offsets) if exclude_seen else None,

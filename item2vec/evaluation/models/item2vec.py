@@ -34,7 +34,8 @@ class Item2VecRecommender(BaseModel):
         {"scorer": "mixture", "n_last": 100, "decay": 0.5, "temperature": 4.0},
         {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 4.0},
         {"scorer": "mixture", "n_last": 100, "decay": 0.8, "temperature": 8.0},
-        {"scorer": "blend", "n_last": 100, "temperature": 8.0},  # the weight and decay it chose in fit
+        {"scorer": "blend", "n_last": 100, "temperature": 8.0},  # the weights and decay it chose in fit
+        {"scorer": "blend", "n_last": 100, "temperature": 8.0, "session_weight": 0.0},
         {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0},
         {"scorer": "blend", "n_last": 100, "decay": 0.65, "temperature": 8.0},
         {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0, "blend_weight": 0.2},
@@ -93,11 +94,14 @@ class Item2VecRecommender(BaseModel):
     def fitted_params(self) -> dict:
         model = self.model_
         chosen = {"blend_weight": model.blend_weight_, "recency_decay": model.recency_decay_}
+        chosen["session_weight"] = model.session_weight_
         return {**model.params_, "preset": model.preset_, **chosen}
 
     def fit_summary(self) -> str:
         model = self.model_
-        chosen = {"blend weight": model.blend_weight_, "decay": model.recency_decay_}  # decay: None if saved before
+        # the decay and session weight are None in models saved before they were chosen
+        chosen = {"blend weight": model.blend_weight_, "decay": model.recency_decay_}
+        chosen["session weight"] = model.session_weight_
         shown = [f"{name} {value:g}" for name, value in chosen.items() if value is not None]
         return f"{', '.join(shown)}, chosen on its training sessions" if shown else ""
 
@@ -117,7 +121,8 @@ class Item2VecRecommender(BaseModel):
     def recommend(
         self, task: NextItemTask, k: int, exclude_seen: bool = config.EVALUATION_EXCLUDE_SEEN, **scoring
     ) -> np.ndarray:
-        """``scoring``: ``ScoringOptions`` fields (scorer, n_last, decay, temperature, blend_weight);
+        """``scoring``: ``ScoringOptions`` fields (scorer, n_last, decay, temperature, blend_weight,
+        session_weight);
         those left out are the model's (``ScoringOptions.for_model``: the click scoring it chose)."""
         options = ScoringOptions.for_model(self.model_, **scoring, k=k, exclude_seen=exclude_seen)
         rows, _ = recommend_top_k(self.model_, encode_sessions(self.model_, task.prefix_keys()), options)
