@@ -77,8 +77,9 @@ CLICK_PRESET = {
 #: Diginetica (0.475/0.177 to 0.501/0.181) and #nowplaying (0.211/0.069 to 0.230/0.083) and cost
 #: Tmall 0.006/0.001 (0.463/0.248 to 0.457/0.247); weights 0.1 and 0.3 were below 0.2 on two of
 #: the three, and a decay of 0.5 or 0.65 cost Tmall 0.02-0.05 HR@20; README, "Click defaults".
-#: Each model now chooses its own weight and decay in ``fit`` (BLEND_WEIGHTS, BLEND_DECAYS below):
-#: weight 0.2 on those three; decay 0.8 on Diginetica and Tmall, 0.3 on #nowplaying.
+#: Each model now chooses its own weight and decay in ``fit`` (BLEND_WEIGHTS, BLEND_DECAYS below),
+#: and the share of its neighbour sessions (SESSION_WEIGHTS): weight 0.2 on those three; decay 0.8
+#: on Diginetica and Tmall, 0.3 on #nowplaying; share 0.25 or 0.5 on Diginetica, 0 on the others.
 CLICK_SCORING = {"scorer": "blend", "n_last": 100, "decay": 0.8, "temperature": 8.0}
 #: ``Item2Vec(preset=...)``; ``auto`` picks ``clicks`` for a sessions corpus (``Corpus.kind``).
 PRESETS = {"clicks": CLICK_PRESET, "text": TEXT_PRESET}

@@ -20,6 +20,7 @@ from item2vec.data.corpus import Corpus, Vocab
 from item2vec.data.files import atomic_dir, atomic_path, read_json_file, unreadable
 from item2vec.data.session_pool import SessionPool, session_pool
 from item2vec.data.successors import Successors, observed_successors
+from item2vec.engine.topk import unit_rows
 from item2vec.engine.training import (
     EpochReport,
     ExtraContexts,
@@ -101,7 +102,8 @@ class Item2Vec:
     scorer's share of repeats), ``successors_`` (on click data: what followed each item in the
     training sessions, ``data.successors.Successors``, the ``blend`` scorer's evidence; None for
     text), ``sessions_`` (on click data: the last ``config.SESSION_POOL`` training sessions as sets
-    of items, ``data.session_pool.SessionPool``, where ``blend`` finds a session's neighbours),
+    of items, ``data.session_pool.SessionPool``, where ``blend`` finds a session's neighbours; a
+    warm refresh keeps the new data's, as it does its successors),
     ``blend_weight_``, ``recency_decay_`` and ``session_weight_`` (the ``blend`` share of those
     successors, the decay over a session's items and the share of its neighbour sessions, chosen on
     the training sessions, ``evaluation.calibration``; None for text), ``n_cold_`` (cold items, the last rows)
@@ -454,13 +456,13 @@ class Item2Vec:
         """Row-normalised ``vectors`` (cached), for cosine similarity."""
         self._require_fitted()
         if self._unit is None:
-            norms = np.linalg.norm(self.vectors_, axis=1, keepdims=True)
-            self._unit = (self.vectors_ / np.maximum(norms, 1e-12)).astype(np.float32)
+            self._unit = unit_rows(np.asarray(self.vectors_))
         return self._unit
 
     def _forget_cache(self) -> None:
         self._key_to_index = None
         self._unit = None
+        self._pool_vectors = None  # the session pool's vectors (``scoring.session_neighbours``)
 
     def __len__(self) -> int:
         return len(self.index_to_key)
@@ -827,12 +829,16 @@ def _read_model_files(path: Path, mmap: bool):
             raise fault(_SUCCESSOR_ARRAYS[2], "weights must be finite and >= 0")
         successors = Successors(offsets, items, weights)
     sessions = None
-    if (path / _SESSION_ARRAYS[0]).exists():
+    if any((path / name).exists() for name in _SESSION_ARRAYS):  # both or neither: a lone one is "missing"
         offsets, items = (read_array(name, 1, "i", mode, -1) for name in _SESSION_ARRAYS)
-        if not len(offsets) or offsets[0] != 0 or (np.diff(offsets) <= 0).any() or offsets[-1] != len(items):
+        if len(offsets) < 2 or offsets[0] != 0 or (np.diff(offsets) <= 0).any() or offsets[-1] != len(items):
             raise fault(_SESSION_ARRAYS[0], f"expected ascending offsets from 0 to {len(items):,}, no session empty")
-        if len(items) and (items.min() < 0 or items.max() >= n_items):
+        if items.min() < 0 or items.max() >= n_items:
             raise fault(_SESSION_ARRAYS[1], f"an item row outside [0, {n_items:,})")
+        within = np.ones(len(items) - 1, dtype=bool)
+        within[offsets[1:-1] - 1] = False  # the steps from one session's last item to the next's first
+        if (np.diff(items)[within] <= 0).any():
+            raise fault(_SESSION_ARRAYS[1], "each session's items must be distinct and ascending")
         sessions = SessionPool(offsets, items)
     return meta, keys, counts, vectors, output, attributes, successors, sessions
 

@@ -1,8 +1,9 @@
 """How the ``blend`` scorer's weight and decay were chosen: one fit of the click preset on an
 SR-GNN training file less its last 10% of sessions, scored on validation pairs from those held-out
-sessions (the test file is never read) with the weight and decay the model chose in ``fit``, with
-``mixture`` and with ``blend`` at each weight and decay, next to the session baselines that lead
-out of the box.
+sessions (the test file is never read) with the weights and decay the model chose in ``fit``, with
+``mixture`` and with ``blend`` at each weight and decay (without neighbour sessions, as when they
+were chosen: ``session_neighbours.py`` sets those), next to the session baselines that lead out
+of the box.
 
     python pipelines/blend_weights.py --dataset diginetica --weights 0.1 0.2 0.3 --decays 0.8 0.65
 """
@@ -62,7 +63,8 @@ def main() -> None:
     record("item2vec", {**scoring, "scorer": "mixture"}, item2vec, **settings)
     for weight in args.weights:
         for decay in args.decays:
-            record("item2vec", {**scoring, "decay": decay, "blend_weight": weight}, item2vec, **settings)
+            variant = {**scoring, "decay": decay, "blend_weight": weight, "session_weight": 0.0}
+            record("item2vec", variant, item2vec, **settings)
 
 
 if __name__ == "__main__":

@@ -301,8 +301,10 @@ def _set_array(name, transform):
         (_set_array("session_items.npy", lambda items: items + 10_000), "session_items.npy: an item row outside"),
         (_set_array("session_items.npy", lambda items: items.astype(np.float32)), "expected a 1-D integer array"),
         (lambda model: (model / "session_items.npy").unlink(), "session_items.npy: missing"),
+        (lambda model: (model / "session_offsets.npy").unlink(), "session_offsets.npy: missing"),
+        (_set_array("session_items.npy", lambda items: np.sort(items)[::-1].copy()), "distinct and ascending"),
     ],
-    ids=["descending", "empty-session", "unknown-row", "float-items", "no-items"],
+    ids=["descending", "empty-session", "unknown-row", "float-items", "no-items", "no-offsets", "unsorted"],
 )
 def test_a_damaged_session_pool_is_refused(capsys, data, out, tmp_path_factory, change, fragment):
     """The pool ``blend`` searches for neighbour sessions is checked on load like every file."""

@@ -129,3 +129,52 @@ def test_the_fitted_choice_is_the_default_and_survives_a_save(model, synthetic, 
         )
     finally:
         model.session_weight_ = saved
+
+
+def test_the_pool_vectors_are_built_once_per_pool(model):
+    """Serving scores small batches (a pyfunc request, a Spark batch): the pool's vectors are cached
+    on the model, and rebuilt when the pool changes."""
+    first = SessionNeighbours(model, workers=1).vectors
+    assert SessionNeighbours(model, workers=1).vectors is first
+    saved = model.sessions_
+    try:
+        model.sessions_ = session_pool(Corpus.from_sentences([model.index_to_key[:3]]).as_sessions(), np.arange(3))
+        assert len(SessionNeighbours(model, workers=1).vectors) == 1
+    finally:
+        model.sessions_ = saved
+    assert len(SessionNeighbours(model, workers=1).vectors) == len(saved)
+
+
+def test_no_pool_means_no_neighbour_sessions(corpus, monkeypatch):
+    """Every session dropped (here: a pool of size 0) leaves no pool: the fit still chooses, among
+    the item-level settings only, and scoring mixes in nothing."""
+    remap = np.full(len(corpus.vocab), -1)
+    assert session_pool(corpus, remap) is None
+    monkeypatch.setattr(config, "SESSION_POOL", 0)
+    model = Item2Vec(**FAST).fit(corpus)
+    assert model.sessions_ is None and model.session_weight_ == 0.0
+    assert model.blend_weight_ in config.BLEND_WEIGHTS
+
+
+def test_a_text_fit_in_the_harness_gets_the_pool_with_its_successors(synthetic):
+    """The harness scores next items with ``blend`` even for a corpus of kind text; ``wrap`` counts
+    the successors and pools the sessions for it; the model chose no share: the configured one."""
+    from item2vec.evaluation.models import Item2VecRecommender
+    from item2vec.evaluation.task import NextItemTask
+
+    text = Corpus.from_sentences(synthetic.sessions())
+    adapter = Item2VecRecommender(**FAST).fit(text)
+    assert adapter.model_.sessions_ is not None and len(adapter.model_.sessions_) == len(text)
+    task = NextItemTask.from_sessions(Corpus.from_sentences(synthetic.sessions()[-50:]), text.vocab)
+    assert adapter.model_.session_weight_ is None
+    configured = adapter.recommend(task, 10, session_weight=config.SESSION_WEIGHT)
+    np.testing.assert_array_equal(adapter.recommend(task, 10), configured)
+    assert not np.array_equal(configured, adapter.recommend(task, 10, session_weight=0.0))
+
+
+def test_early_stopping_refuses_a_session_share(synthetic):
+    from item2vec.evaluation import EarlyStopping
+
+    prefixes, targets = [s[:-1] for s in synthetic.sessions()[:20]], [s[-1] for s in synthetic.sessions()[:20]]
+    with pytest.raises(ValueError, match="early stopping scores without the neighbour sessions"):
+        EarlyStopping(prefixes, targets, scoring={"scorer": "blend", "session_weight": 0.5})

@@ -20,7 +20,7 @@ from item2vec.scoring import SCORERS
 
 #: The scoring options of every command that scores (``recommend``, ``evaluate``), declared once;
 #: None leaves a field to the model (``ScoringOptions.for_model``: on sessions the click scoring with
-#: the blend weight and decay the model chose in ``fit``).
+#: the blend weight, decay and session weight the model chose in ``fit``).
 ScorerOption = Annotated[
     str | None, typer.Option("--scorer", help=f"item2vec scorer: {', '.join(SCORERS)} (default: the model's).")
 ]

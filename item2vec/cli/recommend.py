@@ -75,7 +75,7 @@ def recommend(
         typer.Option(
             "--scorer",
             help=f"item2vec scorer: {', '.join(SCORERS)} (none: the model's; blend with n_last "
-            f"{config.CLICK_SCORING['n_last']} and the weight and decay it chose in training for a model trained "
+            f"{config.CLICK_SCORING['n_last']} and the weights and decay it chose in training for a model trained "
             f"on sessions, {config.SCORER} with n_last {config.N_LAST} and decay {config.DECAY:g} otherwise).",
         ),
     ] = None,

@@ -40,7 +40,8 @@ class SessionPool:
 
 def session_pool(corpus: Corpus, remap: np.ndarray, limit: int | None = None) -> SessionPool | None:
     """The last ``limit`` (default ``config.SESSION_POOL``) sessions of a click corpus that keep an
-    item through ``remap`` (corpus id -> model row, -1 dropped); None for text."""
+    item through ``remap`` (corpus id -> model row, -1 dropped); None for text, or when no session
+    is left (the scorers then mix in no neighbour sessions)."""
     if corpus.kind != "sessions":
         return None
     limit = config.SESSION_POOL if limit is None else limit
@@ -49,6 +50,8 @@ def session_pool(corpus: Corpus, remap: np.ndarray, limit: int | None = None) ->
     tokens = remap[np.asarray(corpus.tokens[offsets[first] : offsets[-1]])]
     owner = np.repeat(np.arange(len(offsets) - 1 - first), np.diff(offsets[first:]))
     kept = tokens >= 0
+    if not kept.any():
+        return None
     return _from_pairs(owner[kept], tokens[kept])
 
 

@@ -80,7 +80,9 @@ def held_out_gains(model, corpus: Corpus) -> dict[tuple[float, float, float], np
     items = np.unique(prefixes.items)
     workers = model.params_["workers"]
     mixture = Mixture().neighbour_lists(probe, items, options, workers)
-    votes = SessionNeighbours(probe, workers).distributions(prefixes, options.n_last)
+    # no pool (every counted session lost its items): the neighbour shares cannot be scored
+    shares = config.SESSION_WEIGHTS if probe.sessions_ is not None else (0.0,)
+    votes = SessionNeighbours(probe, workers).distributions(prefixes, options.n_last) if any(shares) else None
     top_items = np.full((len(task), k), -1, dtype=np.int32)
     top_scores = np.empty((len(task), k), dtype=np.float32)
     recency = {
@@ -92,7 +94,7 @@ def held_out_gains(model, corpus: Corpus) -> dict[tuple[float, float, float], np
         for weight in config.BLEND_WEIGHTS
     }
     gains = {}
-    for share in config.SESSION_WEIGHTS:
+    for share in shares:
         evidence = (share, lambda start, stop: votes[start:stop]) if share else None
         for weight, graph in graphs.items():
             for decay in config.BLEND_DECAYS:

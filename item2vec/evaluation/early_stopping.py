@@ -53,6 +53,8 @@ class EarlyStopping:
         if self.min_delta < 0:
             raise ValueError(f"early stopping: min_delta must be >= 0, got {self.min_delta}")
         ScoringOptions.from_dict(self.scoring, k=self.k)
+        if self.scoring.get("session_weight"):  # the pool is kept after training: checks score without it
+            raise ValueError("early stopping scores without the neighbour sessions: leave session_weight out")
 
     @classmethod
     def from_file(cls, path, **rule) -> EarlyStopping:

@@ -38,7 +38,7 @@ from typing import ClassVar
 import numpy as np
 
 from item2vec import config
-from item2vec.engine.topk import top_k_inner, top_k_sparse
+from item2vec.engine.topk import top_k_inner, top_k_sparse, unit_rows
 from item2vec.scoring.encode import EncodedSessions, offsets_from_lengths
 from item2vec.scoring.session_neighbours import SessionNeighbours
 from item2vec.scoring.weighting import recency_matrix
@@ -105,8 +105,7 @@ class QueryScorer(Scorer):
 
     def finish(self, model, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The final queries and the item matrix: cosine to the normalised mean by default."""
-        norms = np.linalg.norm(queries, axis=1, keepdims=True)
-        return queries / np.maximum(norms, 1e-12), np.asarray(model.unit_vectors)
+        return unit_rows(queries), np.asarray(model.unit_vectors)
 
     def query_vectors(self, model, encoded: EncodedSessions, options) -> tuple[np.ndarray, np.ndarray]:
         """``(queries, item_matrix)`` with ``scores = queries @ item_matrix.T``; empty sessions
@@ -252,14 +251,13 @@ class Blend(Mixture):
             )
         if options.session_weight and getattr(model, "sessions_", None) is None:
             raise ValueError(
-                "session_weight needs the training sessions, which this model does not hold (saved by an "
-                "older item2vec); refit on sessions or leave session_weight unset"
+                "session_weight needs the training sessions, which this model does not hold (trained on "
+                "text, or saved by an older item2vec); refit on sessions or leave session_weight unset"
             )
 
     def evidence(self, model, encoded, options, workers):
         """The items of each session's nearest training sessions (``SessionNeighbours``) at share
         ``session_weight``; none at share 0."""
-        self.check_model(model, options)
         share = session_weight(model, options)
         if share == 0:
             return None
@@ -309,9 +307,9 @@ class NeighbourGraph:
         self.matrix = csr_matrix((weights[found].astype(np.float32), ids[found], indptr), shape=(len(items), n_items))
         self.matrix.sum_duplicates()  # an item in two of a row's lists (``blend``) weighs their sum
 
-    def scores(self, weights, evidence: tuple[float, object] | None = None):
+    def scores(self, weights, mixed_in: tuple[float, object] | None = None):
         """``log(weights @ neighbour weights)``: sessions x vocabulary, sparse (CSR, sorted);
-        ``evidence``: ``(share, distributions)``, mixed in as ``(1 - share) * mixture + share *
+        ``mixed_in``: ``(share, distributions)``, mixed in as ``(1 - share) * mixture + share *
         distributions`` (a sparse matrix of the same shape, rows summing to 1 or empty)."""
         from scipy.sparse import csr_matrix
 
@@ -319,8 +317,8 @@ class NeighbourGraph:
         used = np.searchsorted(self.items, weights.col)
         compact = csr_matrix((weights.data, (weights.row, used)), shape=(weights.shape[0], len(self.items)))
         mixture = (compact @ self.matrix).tocsr()
-        if evidence is not None:
-            share, distributions = evidence
+        if mixed_in is not None:
+            share, distributions = mixed_in
             mixture = (mixture * (1.0 - share) + distributions * share).tocsr()
         mixture.eliminate_zeros()  # underflowed weights: unreached, like items no list holds
         mixture.sort_indices()

@@ -17,24 +17,24 @@ from __future__ import annotations
 import numpy as np
 
 from item2vec import config
-from item2vec.engine.topk import top_k_inner
+from item2vec.engine.topk import top_k_inner, unit_rows
 from item2vec.scoring.encode import EncodedSessions
 from item2vec.scoring.weighting import recency_matrix
 
 
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
 class SessionNeighbours:
     """A model's pooled training sessions as unit vectors, searched for each query session's
-    nearest; built once per scoring call (a sparse product over the pool)."""
+    nearest. The vectors are built once per pool and cached on the model (serving scores one small
+    batch at a time: a pyfunc request, a Spark batch), rebuilt if its pool is replaced."""
 
     def __init__(self, model, workers: int | None):
         self.unit = np.asarray(model.unit_vectors)
-        self.members = model.sessions_.matrix(len(model))
-        self.vectors = _unit_rows(np.asarray(self.members @ self.unit))
+        cached = getattr(model, "_pool_vectors", None)
+        if cached is None or cached[0] is not model.sessions_ or cached[1] is not model.unit_vectors:
+            members = model.sessions_.matrix(len(model))
+            cached = (model.sessions_, model.unit_vectors, members, unit_rows(np.asarray(members @ self.unit)))
+            model._pool_vectors = cached
+        self.members, self.vectors = cached[2], cached[3]
         self.workers = workers
 
     def distributions(self, encoded: EncodedSessions, n_last: int):
@@ -45,7 +45,7 @@ class SessionNeighbours:
 
         n = len(encoded)
         recency = recency_matrix(encoded.items, encoded.offsets, len(self.unit), config.SESSION_QUERY_DECAY, n_last)
-        queries = _unit_rows(np.asarray(recency @ self.unit))
+        queries = unit_rows(np.asarray(recency @ self.unit))
         width = min(config.SESSION_NEIGHBOURS, len(self.vectors))
         ids, cosines = top_k_inner(queries, self.vectors, width, workers=self.workers)
         weights = np.maximum(cosines.astype(np.float64), 0.0) ** config.SESSION_SHARPNESS

@@ -6,6 +6,7 @@ import numpy as np
 
 from item2vec import config
 from item2vec.data.corpus import Corpus
+from item2vec.data.session_pool import session_pool
 from item2vec.data.successors import observed_successors
 from item2vec.evaluation.early_stopping import EarlyStopping
 from item2vec.evaluation.models.base import BaseModel
@@ -83,6 +84,7 @@ class Item2VecRecommender(BaseModel):
         if model.successors_ is None:  # fitted on a corpus of kind "text": next-item data is behaviour all the same
             rows = np.array([model.key_to_index.get(key, -1) for key in train.vocab.keys], dtype=np.int64)
             model.successors_ = observed_successors(train.as_sessions(), rows, len(model))
+            model.sessions_ = session_pool(train.as_sessions(), rows)
         return self
 
     @classmethod
