@@ -335,6 +335,8 @@ def test_outputs_and_options_fail_before_work(capsys, data, out):
     refused(capsys, out, "session_weight applies to the blend scorer only", *recommend, "--session-weight", "0.5")
     code, _, err = cli(capsys, "evaluate", "--events", log, "--test-days", "1", "--blend-weight", "-1", "--no-track")
     assert code == 2 and "blend_weight must lie in [0, 1]" in err and "kept" not in err
+    code, _, err = cli(capsys, "evaluate", "--events", log, "--test-days", "1", "--session-weight", "2", "--no-track")
+    assert code == 2 and "session_weight must lie in [0, 1]" in err and "kept" not in err
     for args in (
         ["sessions", log, "--out", out / "no" / "s.parquet"],
         ["train", "--events", log, "--out", out / "no" / "model"],
