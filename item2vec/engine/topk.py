@@ -27,6 +27,8 @@ from item2vec import config
 from item2vec.engine._topk import fold_tile, fold_tile_max, rescore_sorted, top_k_sparse_rows
 
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_ITEMS = np.zeros(0, dtype=np.int32)
+_NO_MASK = np.zeros(0, dtype=np.bool_)
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
@@ -34,10 +36,6 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
     such rows are cosines."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-
-
-_NO_ITEMS = np.zeros(0, dtype=np.int32)
-_NO_MASK = np.zeros(0, dtype=np.bool_)
 
 
 def top_k_inner(

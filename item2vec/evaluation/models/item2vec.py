@@ -83,8 +83,9 @@ class Item2VecRecommender(BaseModel):
             raise ValueError("the item2vec model knows items that are not in the training catalogue")
         if model.successors_ is None:  # fitted on a corpus of kind "text": next-item data is behaviour all the same
             rows = np.array([model.key_to_index.get(key, -1) for key in train.vocab.keys], dtype=np.int64)
-            model.successors_ = observed_successors(train.as_sessions(), rows, len(model))
-            model.sessions_ = session_pool(train.as_sessions(), rows)
+            sessions = train.as_sessions()
+            model.successors_ = observed_successors(sessions, rows, len(model))
+            model.sessions_ = session_pool(sessions, rows)
         return self
 
     @classmethod
